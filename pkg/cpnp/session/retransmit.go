@@ -18,6 +18,7 @@ package session
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -47,40 +48,47 @@ func DefaultRetransmit() Retransmit {
 	return Retransmit{Timer: DefaultRetransTimer, Backoff: DefaultBackoff, MaxRetries: DefaultMaxRetries}
 }
 
-// Validate reports a schedule that cannot work.
+// Validate reports a schedule that cannot work: one *ConfigError per bad
+// field, joined; every one matches ErrInvalidConfig.
 func (r Retransmit) Validate() error {
 	var errs []error
 	if r.Timer <= 0 {
-		errs = append(errs, errors.New("retransmit: timer must be positive"))
+		errs = append(errs, &ConfigError{Field: "retransmit.timer", Value: r.Timer, Reason: "must be positive"})
 	}
-	if r.Backoff < 1 {
-		errs = append(errs, errors.New("retransmit: backoff must be at least 1"))
+	if !(r.Backoff >= 1) || math.IsInf(r.Backoff, 1) { // also rejects NaN
+		errs = append(errs, &ConfigError{Field: "retransmit.backoff", Value: r.Backoff, Reason: "must be a finite number of at least 1"})
 	}
 	if r.MaxRetries < 0 {
-		errs = append(errs, errors.New("retransmit: maxRetries must not be negative"))
+		errs = append(errs, &ConfigError{Field: "retransmit.maxRetries", Value: r.MaxRetries, Reason: "must not be negative"})
 	}
 	if r.MaxTimer < 0 {
-		errs = append(errs, errors.New("retransmit: maxTimer must not be negative"))
+		errs = append(errs, &ConfigError{Field: "retransmit.maxTimer", Value: r.MaxTimer, Reason: "must not be negative"})
 	}
 	return errors.Join(errs...)
 }
 
 // Delay is how long to wait for a reply after the send numbered attempt
-// (0 = the original send, 1 = the first retransmission, ...).
+// (0 = the original send, 1 = the first retransmission, ...): Timer *
+// Backoff^attempt, capped at MaxTimer when it is set. It is O(1) in attempt.
+// A wait that does not fit in a time.Duration saturates at the largest
+// Duration instead of overflowing, so a long schedule without MaxTimer never
+// yields a negative (that is, immediate) timer. A negative attempt counts as 0.
 func (r Retransmit) Delay(attempt int) time.Duration {
-	d := float64(r.Timer)
-	for i := 0; i < attempt; i++ {
-		d *= r.Backoff
-		if r.MaxTimer > 0 && d >= float64(r.MaxTimer) {
-			return r.MaxTimer
-		}
+	if attempt < 0 {
+		attempt = 0
 	}
-	if r.MaxTimer > 0 && time.Duration(d) > r.MaxTimer {
+	d := float64(r.Timer) * math.Pow(r.Backoff, float64(attempt))
+	if r.MaxTimer > 0 && !(d <= float64(r.MaxTimer)) {
 		return r.MaxTimer
+	}
+	if !(d < math.MaxInt64) { // also catches NaN from a Backoff that Validate rejects
+		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(d)
 }
 
-// Exhausted reports whether attempt sends (the original plus retransmissions)
-// already used every retry, so that no further retransmission is allowed.
+// Exhausted reports whether retransmissions, the number of retransmissions
+// already sent for a message (not counting the original send), has used
+// every retry, so that no further retransmission is allowed (§11.4: "The
+// procedure is reiterated until a maximum retry is reached").
 func (r Retransmit) Exhausted(retransmissions int) bool { return retransmissions >= r.MaxRetries }

@@ -40,6 +40,12 @@ func NewCounters(first uint32) Counters { return Counters{Out: first} }
 // Next returns the number for a new outgoing message and advances Out by one
 // (§11.3). A retransmission reuses the number it was first sent with and does
 // not call Next (§11.1.1, §11.4).
+//
+// §11.3 does not say what follows 2^32-1: Out wraps to 0 (uint32
+// arithmetic), which the peer's Check then classifies as Stale, so the
+// transaction would stall. Drawing the first number below 2^31 (NewCounters)
+// leaves 2^31 messages before that can happen, far more than a transaction
+// exchanges.
 func (c *Counters) Next() uint32 {
 	n := c.Out
 	c.Out++
