@@ -1,0 +1,62 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cpd
+
+import "testing"
+
+// benchCPD is about 1 KB encoded: Sample() plus a third component.
+func benchCPD() CPD {
+	c := Sample()
+	c.Components = append(c.Components, Component{
+		CustomerNodes: []CustomerNode{{Identifier: "ce-mrs-1", LinkIdentifier: "pe3-mrs:xe-0/0/2"}},
+		QoS:           &QoS{Class: "gold"},
+		Capacity:      &Capacity{IncomingBps: Fixed(10e6), OutgoingBps: Fixed(10e6)},
+	})
+	return c
+}
+
+func BenchmarkParse(b *testing.B) {
+	data := benchCPD().Canonical()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarshal(b *testing.B) {
+	c := benchCPD()
+	b.SetBytes(int64(len(c.Canonical())))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.MarshalJSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSatisfies(b *testing.B) {
+	off, req := SampleConcrete(), Sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		if ms := Satisfies(off, req); ms != nil {
+			b.Fatal(ms)
+		}
+	}
+}
