@@ -95,3 +95,26 @@ $(GOLANGCI_LINT):
 	@mkdir -p $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $(GOLANGCI_LINT)
+
+##@ Test tools
+
+# Pinned tools that hack/envtest-assets.sh installs into ./bin with `go install`
+# (as <name>-<version>, plus a <name> symlink), and the control plane it builds
+# from Go modules into a cache outside the repository
+# (${CPNP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpnp-operator}/envtest/...).
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+HELM_VERSION ?= v3.22.0
+ENVTEST_K8S_VERSION ?= v1.37.0
+ENVTEST_ETCD_VERSION ?= v3.6.16
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+ENVTEST_ASSETS_ENV = LOCALBIN=$(LOCALBIN) CONTROLLER_TOOLS_VERSION=$(CONTROLLER_TOOLS_VERSION) \
+	HELM_VERSION=$(HELM_VERSION) K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTEST_ETCD_VERSION)
+
+.PHONY: envtest-assets
+envtest-assets: ## Build kube-apiserver and etcd from source (cached; ~10 min cold) and print the KUBEBUILDER_ASSETS directory.
+	@$(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/envtest-assets.sh --assets-only
+
+.PHONY: tools
+tools: ## Install controller-gen and helm (pinned) into ./bin.
+	@$(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/envtest-assets.sh --tools-only
