@@ -17,9 +17,12 @@ limitations under the License.
 package fsm
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
 
@@ -114,9 +117,11 @@ type MsgReceived struct {
 	Msg      wire.Message
 	Identity string
 	At       time.Time
-	// Fresh carries values the server needs when this message opens a new
-	// order (a QUOTATION): the shell draws them from crypto/rand. Ignored
-	// by the client machine.
+	// Fresh carries random values the server machine needs when this
+	// message opens a transaction: the shell draws them from crypto/rand for
+	// every QUOTATION, UPDATE, WITHDRAW and ACTIVATE (Seq always; Nonce for
+	// QUOTATION and UPDATE, whose offer carries a new nonce, §11.2.3;
+	// ProviderOrderID for QUOTATION). Ignored by the client machine.
 	Fresh Fresh
 }
 
@@ -195,5 +200,261 @@ func (Transition) isAction() {}
 func (Discard) isAction()    {}
 func (Alarm) isAction()      {}
 
-// keep cpd imported for the order types declared in client.go and server.go.
-var _ = cpd.CPD{}
+// ErrInvalidConfig is matched (errors.Is) by every error that a Validate
+// method of a machine configuration (Client, Server) returns.
+var ErrInvalidConfig = errors.New("invalid fsm configuration")
+
+// ConfigError reports one configuration field that cannot work. It matches
+// ErrInvalidConfig.
+type ConfigError struct {
+	// Field names the field ("withdrawRetryInterval").
+	Field string
+	// Value is the rejected value.
+	Value any
+	// Reason says what the field must be.
+	Reason string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidConfig) true.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// TxnKind is the request that opened a transaction (DESIGN §3: QUOTATION,
+// UPDATE, ACTIVATE and WITHDRAW each start a new transaction; every other
+// method belongs to the transaction it answers; RFC 8921 §8.4).
+type TxnKind string
+
+// Transaction kinds.
+const (
+	TxnQuotation TxnKind = "Quotation"
+	TxnUpdate    TxnKind = "Update"
+	TxnActivate  TxnKind = "Activate"
+	TxnWithdraw  TxnKind = "Withdraw"
+)
+
+// Transaction is the current transaction of an order (RFC 8921 §8.4) as one
+// side sees it: its identifier, that side's two sequence numbers (§11.3),
+// the request it waits an answer for (retransmitted, §11.4), and the answer
+// it gave to the last incoming message it accepted (re-sent when that
+// message is repeated, §11.4). Messages stored here are never modified in
+// place, so a retransmission is byte-identical to the original.
+type Transaction struct {
+	// Kind is the request that opened the transaction.
+	Kind TxnKind `json:"kind"`
+	// ID is TRANSACTION_ID (§9.1.3), drawn by the client from crypto/rand.
+	ID string `json:"id"`
+	// Counters are this side's outgoing and incoming sequence numbers (§11.3).
+	Counters session.Counters `json:"counters"`
+	// Unanswered is the last request sent that still awaits an answer; it is
+	// retransmitted on TimerRetransmit with its original sequence number (§11.4).
+	Unanswered *wire.Message `json:"unanswered,omitempty"`
+	// Retries counts the retransmissions of Unanswered in the current cycle.
+	Retries int `json:"retries,omitempty"`
+	// LastReceived is the method of the last incoming message accepted in this
+	// transaction (the one whose sequence number is Counters.In).
+	LastReceived wire.Method `json:"lastReceived,omitempty"`
+	// LastAnswer is the answer sent to that message, if it needed one; a
+	// repeat of that message (same sequence number, §11.4) is answered with it.
+	LastAnswer *wire.Message `json:"lastAnswer,omitempty"`
+}
+
+// Request is what the client asks for in a QUOTATION (§9.2.1) or an UPDATE
+// (§9.2.9).
+type Request struct {
+	// CPD is the Requested CPD (§8.7).
+	CPD cpd.CPD `json:"cpd"`
+	// ExpectedResponseTime is EXPECTED_RESPONSE_TIME (§9.1.6); nil means the
+	// client does not enforce a deadline (§11.1.1). Mandatory in an UPDATE.
+	ExpectedResponseTime *time.Time `json:"expectedResponseTime,omitempty"`
+	// InformationElements are the client's IEs: customer description and
+	// negotiation options (§9.1.10.1, §9.1.10.3).
+	InformationElements *wire.InformationElements `json:"informationElements,omitempty"`
+}
+
+// Offer is an offer made by the server (§9.2.3).
+type Offer struct {
+	// CPD is the Offered CPD (§8.7).
+	CPD cpd.CPD `json:"cpd"`
+	// Nonce is the NONCE of the offer (§9.1.5).
+	Nonce string `json:"nonce"`
+	// ValidUntil is VALIDITY_OFFER_TIME (§9.1.8).
+	ValidUntil time.Time `json:"validUntil"`
+	// ActivationSchedule is the ACTIVATION_SCHEDULE of the offer, if any (§9.2.3).
+	ActivationSchedule *wire.Schedule `json:"activationSchedule,omitempty"`
+	// InformationElements are the server's IEs (provider description,
+	// negotiation options such as the activation type, §9.1.10.2, §9.2.3).
+	InformationElements *wire.InformationElements `json:"informationElements,omitempty"`
+	// ReceivedAt is when the offer arrived (client) or was made (server).
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// Agreement is an accepted and acknowledged offer (§9.2.4, §9.2.6). During
+// an UPDATE cycle the previous Agreement and its nonce stand until the
+// UPDATE's ACCEPT is acknowledged (DESIGN §3).
+type Agreement struct {
+	// CPD is the Accepted CPD (§8.7).
+	CPD cpd.CPD `json:"cpd"`
+	// Nonce is the nonce that later WITHDRAW, UPDATE and ACTIVATE carry (§9.1.5).
+	Nonce string `json:"nonce"`
+	// ActivationType is the negotiated activation type; empty means
+	// immediate (§9.1.10.3, DESIGN §3).
+	ActivationType wire.ActivationType `json:"activationType,omitempty"`
+	// Active reports whether the agreement is active (immediate activation,
+	// a schedule already reached when it was recorded, or an acknowledged ACTIVATE).
+	Active bool `json:"active"`
+	// ScheduledAt is a future activation time (scheduled activation, or an
+	// acknowledged ACTIVATE with a future schedule, §9.2.11).
+	ScheduledAt *time.Time `json:"scheduledAt,omitempty"`
+	// Since is when the agreement was reached (the ACK arrived or was sent).
+	Since time.Time `json:"since"`
+}
+
+// ActiveAt reports whether the agreement is active at t: it is Active, or
+// its ScheduledAt is at or before t (DESIGN §3: a schedule at or before now
+// means immediately). The machines read no clock, so the shells ask with
+// their own time.
+func (a Agreement) ActiveAt(t time.Time) bool {
+	return a.Active || (a.ScheduledAt != nil && !t.Before(*a.ScheduledAt))
+}
+
+// Failure records why an order or a transaction ended abnormally: a FAIL
+// received or sent (§9.2.10), or a timer that ran out.
+type Failure struct {
+	// StatusCode is the FAIL status code (Table 4); 0 when no FAIL was involved.
+	StatusCode wire.StatusCode `json:"statusCode,omitempty"`
+	// Sent is true when this side sent the FAIL (for example the client's
+	// FAIL 7, More Time Rejected).
+	Sent bool `json:"sent,omitempty"`
+	// Reason is the UpperCamelCase reason of the Transition that recorded it.
+	Reason string `json:"reason"`
+	// Txn is the kind of transaction that failed.
+	Txn TxnKind `json:"txn,omitempty"`
+	// At is when it happened.
+	At time.Time `json:"at"`
+}
+
+// Deep copies of the shared records. The machines treat messages and CPDs
+// as immutable once built, but the copies still own every pointer and slice
+// so that a caller may change a copy freely.
+
+func (r Request) clone() Request {
+	r.CPD = cloneCPD(r.CPD)
+	r.ExpectedResponseTime = cloneTime(r.ExpectedResponseTime)
+	r.InformationElements = cloneIEs(r.InformationElements)
+	return r
+}
+
+func (t Transaction) clone() Transaction {
+	t.Unanswered = cloneMessage(t.Unanswered)
+	t.LastAnswer = cloneMessage(t.LastAnswer)
+	return t
+}
+
+func (o *Offer) clone() *Offer {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.CPD = cloneCPD(o.CPD)
+	c.ActivationSchedule = cloneSchedule(o.ActivationSchedule)
+	c.InformationElements = cloneIEs(o.InformationElements)
+	return &c
+}
+
+func (a *Agreement) clone() *Agreement {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.CPD = cloneCPD(a.CPD)
+	c.ScheduledAt = cloneTime(a.ScheduledAt)
+	return &c
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+func cloneSchedule(s *wire.Schedule) *wire.Schedule {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
+}
+
+// cloneCPD returns a copy of c that shares no memory with it.
+func cloneCPD(c cpd.CPD) cpd.CPD {
+	var out cpd.CPD
+	c.DeepCopyInto(&out)
+	return out
+}
+
+func cloneCPDPtr(c *cpd.CPD) *cpd.CPD {
+	if c == nil {
+		return nil
+	}
+	d := cloneCPD(*c)
+	return &d
+}
+
+func cloneIEs(ie *wire.InformationElements) *wire.InformationElements {
+	if ie == nil {
+		return nil
+	}
+	c := *ie
+	if ie.CustomerDescription != nil {
+		d := *ie.CustomerDescription
+		d.Contact = cloneContact(d.Contact)
+		c.CustomerDescription = &d
+	}
+	if ie.ProviderDescription != nil {
+		d := *ie.ProviderDescription
+		d.Contact = cloneContact(d.Contact)
+		c.ProviderDescription = &d
+	}
+	if ie.NegotiationOptions != nil {
+		n := *ie.NegotiationOptions
+		c.NegotiationOptions = &n
+	}
+	return &c
+}
+
+func cloneContact(ct *wire.Contact) *wire.Contact {
+	if ct == nil {
+		return nil
+	}
+	c := *ct
+	if ct.TelephoneNumbers != nil {
+		c.TelephoneNumbers = append([]string(nil), ct.TelephoneNumbers...)
+	}
+	return &c
+}
+
+func cloneMessage(m *wire.Message) *wire.Message {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.ExpectedResponseTime = cloneTime(m.ExpectedResponseTime)
+	c.ExpectedOfferTime = cloneTime(m.ExpectedOfferTime)
+	c.ValidityOfferTime = cloneTime(m.ValidityOfferTime)
+	c.RequestedCPD = cloneCPDPtr(m.RequestedCPD)
+	c.OfferedCPD = cloneCPDPtr(m.OfferedCPD)
+	c.AcceptedCPD = cloneCPDPtr(m.AcceptedCPD)
+	c.CPD = cloneCPDPtr(m.CPD)
+	if m.Reasons != nil {
+		c.Reasons = append([]wire.Reason(nil), m.Reasons...)
+	}
+	c.ActivationSchedule = cloneSchedule(m.ActivationSchedule)
+	c.InformationElements = cloneIEs(m.InformationElements)
+	return &c
+}
