@@ -38,8 +38,9 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint (includes the purity and import rules).
+lint: golangci-lint ## Run golangci-lint, and prove its purity and import rules still bite.
 	$(GOLANGCI_LINT) run ./...
+	hack/check-lint-rules.sh $(GOLANGCI_LINT)
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
