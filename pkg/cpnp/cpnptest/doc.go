@@ -17,9 +17,10 @@ limitations under the License.
 // Package cpnptest holds test doubles for the CPNP library and its users, in
 // the spirit of etcd raft's rafttest: a fake clock (FakeClock) that tests move
 // by hand to fire RETRANS_TIMER and the other timers of RFC 8921 §8.5 and
-// §11.4 without sleeping, a loopback/lossy datagram relay that drops,
-// duplicates, reorders and delays datagrams (DESIGN §7; to come), and message
-// builders.
+// §11.4 without sleeping, a seeded loopback relay (Relay) that drops,
+// duplicates, reorders and delays datagrams between DTLS peers (DESIGN §7),
+// and ready test certificates (NewPKI: a CA, a localhost server certificate
+// and client certificates by name).
 //
 // It is imported only from tests (and test helpers of other packages); it
 // never appears in a production binary.
