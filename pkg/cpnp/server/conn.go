@@ -1,0 +1,193 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
+)
+
+// peerConn is one association as the engine sees it.
+type peerConn struct {
+	conn     transport.Conn
+	identity string
+	addr     string
+	// failKey keys the FAIL limiter: the identity, else the address.
+	failKey string
+	out     chan wire.Message
+	stop    chan struct{}
+}
+
+func newPeerConn(c transport.Conn, queue int) *peerConn {
+	p := &peerConn{
+		conn:     c,
+		identity: c.Identity(),
+		addr:     c.RemoteAddr().String(),
+		out:      make(chan wire.Message, queue),
+		stop:     make(chan struct{}),
+	}
+	p.failKey = "identity:" + p.identity
+	if p.identity == "" {
+		p.failKey = "address:" + p.addr
+	}
+	return p
+}
+
+// alive reports whether the association is still open.
+func (p *peerConn) alive() bool {
+	select {
+	case <-p.conn.Done():
+		return false
+	default:
+		return true
+	}
+}
+
+// enqueue hands m to the writer without blocking; false when its queue is full.
+func (p *peerConn) enqueue(m wire.Message) bool {
+	select {
+	case p.out <- m:
+		return true
+	default:
+		return false
+	}
+}
+
+// inbound is what a reader forwards to the loop: a decoded message, or
+// the decoding error, or the end of the association.
+type inbound struct {
+	pc  *peerConn
+	msg wire.Message
+	err error
+	// seq is the sequence number of an invalid message, read best effort.
+	seq  uint32
+	gone bool
+}
+
+// handleConn serves one association: a reader (this goroutine) and a
+// writer. When the reader stops because the engine shuts down, the writer
+// first sends what the loop still hands it (answers that waited for their
+// commit), then the association is closed.
+func (s *Server) handleConn(ctx context.Context, c transport.Conn) {
+	p := newPeerConn(c, s.cfg.SendQueueSize)
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.writeLoop(wctx, p)
+	}()
+	s.log.V(1).Info("Accepted association", keyPeer, p.addr, keyIdentity, p.identity)
+	s.readLoop(ctx, p)
+	if p.alive() && s.isClosing() {
+		<-s.loopDone
+	}
+	close(p.stop)
+	wg.Wait()
+	_ = c.Close()
+	select {
+	case s.inbox <- inbound{pc: p, gone: true}:
+	case <-s.loopDone:
+	}
+	s.log.V(1).Info("Closed association", keyPeer, p.addr, keyIdentity, p.identity)
+}
+
+// readLoop decodes messages and forwards them to the loop until ctx ends
+// or the association fails.
+func (s *Server) readLoop(ctx context.Context, p *peerConn) {
+	for {
+		b, err := p.conn.ReadMessage(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				s.log.V(1).Info("Reading from association failed", keyPeer, p.addr, keyIdentity, p.identity, "error", err.Error())
+			}
+			return
+		}
+		in := inbound{pc: p}
+		in.msg, in.err = wire.Decode(b)
+		if ve := (*wire.ValidationError)(nil); errors.As(in.err, &ve) && ve.Identified() {
+			in.seq = seqOf(b)
+		}
+		select {
+		case s.inbox <- in:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// seqOf reads sequence_number from an invalid message, best effort, so
+// that the FAIL answering it echoes it (0 when unreadable).
+func seqOf(b []byte) uint32 {
+	var v struct {
+		Seq json.Number `json:"sequence_number"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return 0
+	}
+	n, err := v.Seq.Int64()
+	if err != nil || n < 0 || n > 1<<32-1 {
+		return 0
+	}
+	return uint32(n)
+}
+
+// writeLoop encodes and writes what the loop enqueues until stop, then
+// writes what is left in the queue.
+func (s *Server) writeLoop(ctx context.Context, p *peerConn) {
+	for {
+		select {
+		case m := <-p.out:
+			s.writeMsg(ctx, p, m)
+		case <-p.stop:
+			for {
+				select {
+				case m := <-p.out:
+					s.writeMsg(ctx, p, m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Server) writeMsg(ctx context.Context, p *peerConn, m wire.Message) {
+	b, err := wire.Encode(m)
+	if err != nil {
+		// A machine or policy bug: the message is invalid.
+		s.log.Error(err, "Encoding a message failed", keyPeer, p.addr, "method", m.Method.String(),
+			keyProviderOrderID, m.ProviderOrderID)
+		return
+	}
+	if err := p.conn.WriteMessage(ctx, b); err != nil {
+		s.log.V(1).Info("Writing to association failed", keyPeer, p.addr, keyIdentity, p.identity,
+			"method", m.Method.String(), "error", err.Error())
+		return
+	}
+	if v := s.log.V(4); v.Enabled() {
+		v.Info("Sent message", keyPeer, p.addr, "method", m.Method.String(), "seq", m.Seq,
+			keyTransactionID, m.TransactionID, keyProviderOrderID, m.ProviderOrderID)
+	}
+}

@@ -1,0 +1,568 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package server
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/store"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
+)
+
+// step is the engine's side of one input to one order: the machine's step
+// and the decision step that its Consult may trigger.
+type step struct {
+	e *entry
+	// pc is the association of the message that caused the step (answers go
+	// there); nil for timers and administrative commands.
+	pc *peerConn
+	// msg is that message, if any.
+	msg *wire.Message
+	now time.Time
+	// from is the state before the step ("" for a new order).
+	from fsm.ServerState
+	// persist is set by the first Persist; sends collects the Sends, each
+	// marked when a Persist preceded it.
+	persist bool
+	sends   []pendingSend
+	// lastReason is the Reason of the last Transition, which tells a
+	// Commit that restores an agreement from one that makes a new one.
+	lastReason string
+	// reserved is set by the machine's Reserve.
+	reserved bool
+	depth    int
+}
+
+type pendingSend struct {
+	msg          wire.Message
+	retrans      bool
+	afterPersist bool
+}
+
+// maxDecisionDepth bounds nested decision steps (a machine or policy bug
+// could otherwise loop).
+const maxDecisionDepth = 4
+
+// timerEvent is the event of a timer that fired.
+func timerEvent(id fsm.TimerID, now time.Time) fsm.Event { return fsm.TimerFired{ID: id, At: now} }
+
+// stepOrder feeds ev to e's order and executes the actions. pc is the
+// association of a MsgReceived (nil otherwise).
+func (s *Server) stepOrder(e *entry, pc *peerConn, ev fsm.Event) {
+	st := &step{e: e, pc: pc, now: ev.When(), from: e.rec.Order.State}
+	if m, ok := ev.(fsm.MsgReceived); ok {
+		st.msg = &m.Msg
+	}
+	next, acts := s.machine.Step(e.rec.Order, ev)
+	s.apply(st, next, acts)
+}
+
+// apply executes a step's actions and then what they imply for the order
+// as a whole: the write, the sends, the indexes, the snapshot, the timer.
+func (s *Server) apply(st *step, next fsm.ServerOrder, acts []fsm.Action) {
+	s.exec(st, next, acts)
+	s.finalize(st)
+}
+
+// exec executes the actions of one machine step, in order; Consults run
+// after the others, on the order the step returned.
+func (s *Server) exec(st *step, next fsm.ServerOrder, acts []fsm.Action) {
+	e := st.e
+	e.rec.Order = next
+	var consults []fsm.Consult
+	for _, a := range acts {
+		switch a := a.(type) {
+		case fsm.Persist:
+			st.persist = true
+		case fsm.Send:
+			st.sends = append(st.sends, pendingSend{msg: a.Msg, retrans: a.Retransmission, afterPersist: st.persist})
+		case fsm.StartTimer, fsm.StopTimer:
+			// Mirrored in Order.Timers; finalize schedules the next deadline.
+		case fsm.Transition:
+			s.transition(st, a)
+		case fsm.Discard:
+			s.discarded(st, a)
+		case fsm.Alarm:
+			s.m.alarms.Inc()
+			s.log.Error(nil, "Raised an alarm", s.orderKeys(e, keyEvent, a.Reason)...)
+		case fsm.Consult:
+			consults = append(consults, a)
+		case fsm.Reserve:
+			st.reserved = true
+		case fsm.Release:
+			s.release(st, a)
+		case fsm.Commit:
+			s.commit(st, a)
+		case fsm.Activation:
+			kv := []any{"active", a.Active}
+			if a.ScheduledAt != nil {
+				kv = append(kv, "scheduledAt", a.ScheduledAt.UTC().Format(time.RFC3339Nano))
+			}
+			s.log.Info("Agreement activation changed", s.orderKeys(e, kv...)...)
+		case fsm.SendChild, fsm.StartChildTimer, fsm.StopChildTimer, fsm.ChildTransition:
+			// Child orders (§8.8) are not wired: no Child decision is ever
+			// fed to the machine, so it never emits these.
+			s.m.drop(dropUnexpected)
+			s.log.Error(nil, "Ignored a child-order action: child orders are not supported", s.orderKeys(e, "action", fmt.Sprintf("%T", a))...)
+		default:
+			s.log.Error(nil, "Ignored an unknown action", s.orderKeys(e, "action", fmt.Sprintf("%T", a))...)
+		}
+	}
+	for _, c := range consults {
+		s.consult(st, c)
+	}
+}
+
+// orderKeys returns the §12.1 keys of e's order followed by kv.
+func (s *Server) orderKeys(e *entry, kv ...any) []any {
+	o := &e.rec.Order
+	out := make([]any, 0, 10+len(kv))
+	out = append(out, keyPeer, e.rec.Peer, keyIdentity, o.Identity, keyCustomerOrderID, o.CustomerOrderID,
+		keyProviderOrderID, o.ProviderOrderID, keyTransactionID, o.Txn.ID)
+	return append(out, kv...)
+}
+
+// transition logs one order event (§12.1: one line per order event with
+// the client address, identity, identifiers, event and timestamp).
+func (s *Server) transition(st *step, t fsm.Transition) {
+	st.lastReason = t.Reason
+	kv := []any{"from", t.From, keyState, t.To, keyEvent, t.Reason, "cause", t.Cause, "at", t.At.UTC().Format(time.RFC3339Nano)}
+	if t.StatusCode != 0 {
+		kv = append(kv, "statusCode", int(t.StatusCode))
+	}
+	s.log.Info("Order changed state", s.orderKeys(st.e, kv...)...)
+	s.m.transitions.WithLabelValues(t.Reason).Inc()
+	if oc, ok := outcomes[t.Reason]; ok {
+		s.m.completed.WithLabelValues(oc).Inc()
+	}
+}
+
+// discarded logs an input the machine dropped (§10, §11.3, §13).
+func (s *Server) discarded(st *step, d fsm.Discard) {
+	if st.msg != nil {
+		s.m.drop(dropDiscarded)
+		s.log.V(1).Info("Discarded a message", s.orderKeys(st.e, "method", st.msg.Method.String(), "seq", st.msg.Seq,
+			"reason", d.Reason)...)
+		return
+	}
+	s.log.V(1).Info("Discarded an input", s.orderKeys(st.e, "reason", d.Reason)...)
+}
+
+// consult runs the decision policy and feeds its answer back to the
+// machine (§8.2, §11.2.1, §12.2).
+func (s *Server) consult(st *step, c fsm.Consult) {
+	e := st.e
+	if st.depth >= maxDecisionDepth {
+		s.log.Error(nil, "Ignored a nested consultation of the policy", s.orderKeys(e)...)
+		return
+	}
+	st.depth++
+	d, pd, ok := s.decide(st, c)
+	if !ok {
+		return
+	}
+	st.reserved = false
+	next, acts := s.machine.Step(e.rec.Order, d)
+	s.exec(st, next, acts)
+	if pd.Outcome == policy.OutcomeOffer {
+		if st.reserved {
+			e.rec.OfferPool = pd.Pool
+		} else {
+			// The machine refused the offer: the policy's reservation goes.
+			s.pol.ReleaseOffer(e.rec.Order.ProviderOrderID)
+			s.log.Error(nil, "The state machine refused the policy's offer; its reservation was released",
+				s.orderKeys(e, "pool", pd.Pool)...)
+		}
+	}
+}
+
+// decide asks the policy and translates its answer into an fsm.Decision.
+func (s *Server) decide(st *step, c fsm.Consult) (fsm.Decision, policy.Decision, bool) {
+	e := st.e
+	o := &e.rec.Order
+	var kind policy.RequestKind
+	switch c.Kind {
+	case fsm.ConsultQuotation:
+		kind = policy.RequestQuotation
+	case fsm.ConsultUpdate:
+		kind = policy.RequestUpdate
+	default:
+		// ConsultChildOffer and ConsultChildDone follow a Child decision,
+		// which the engine never feeds (§8.8 is not wired).
+		s.log.Error(nil, "Ignored a child-order consultation: child orders are not supported", s.orderKeys(e, "consult", string(c.Kind))...)
+		return fsm.Decision{}, policy.Decision{}, false
+	}
+	cur := o.CurrentRequest()
+	req := policy.Request{
+		Kind:            kind,
+		Identity:        o.Identity,
+		ProviderOrderID: o.ProviderOrderID,
+		CustomerOrderID: o.CustomerOrderID,
+		Requested:       cur.CPD,
+		Approved:        c.Approved,
+		At:              st.now,
+	}
+	if ie := cur.InformationElements; ie != nil && ie.NegotiationOptions != nil {
+		req.Options = *ie.NegotiationOptions
+	}
+	if kind == policy.RequestUpdate && o.Agreement != nil {
+		a := o.Agreement.CPD
+		req.Current = &a
+	}
+	var pd policy.Decision
+	if c.Approved {
+		var err error
+		pd, err = s.pol.Approve(o.ProviderOrderID, st.now)
+		if err != nil {
+			if !errors.Is(err, policy.ErrNotHeld) {
+				s.log.Error(err, "Approving with the policy failed; deciding again", s.orderKeys(e)...)
+			}
+			pd = s.pol.Decide(req)
+		}
+	} else {
+		pd = s.pol.Decide(req)
+	}
+	e.rec.Decision = pd.Reason
+	d := fsm.Decision{TransactionID: c.TransactionID, At: st.now}
+	switch pd.Outcome {
+	case policy.OutcomeOffer:
+		d.Kind = fsm.DecideOffer
+		d.Offer = &fsm.OfferDecision{CPD: pd.Offered, ValidUntil: pd.ValidUntil, ActivationSchedule: pd.ActivationSchedule}
+		if pd.Provider != nil {
+			d.Offer.InformationElements = &wire.InformationElements{ProviderDescription: pd.Provider}
+		}
+	case policy.OutcomeHold:
+		d.Kind = fsm.DecideHold
+	case policy.OutcomeFail:
+		d.Kind, d.StatusCode = fsm.DecideFail, pd.StatusCode
+		if !pd.StatusCode.Valid() || pd.StatusCode == wire.StatusMoreTimeRejected {
+			d.StatusCode = wire.StatusOutOfResources
+		}
+	case policy.OutcomeChild:
+		// §8.8 recursion is not wired yet: the request cannot be honoured
+		// locally, so nothing can be offered.
+		d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
+		e.rec.Decision = pd.Reason + " (child orders are not supported by this server: FAIL 5)"
+	default:
+		d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
+		e.rec.Decision = fmt.Sprintf("unknown policy outcome %q: FAIL 5", pd.Outcome)
+	}
+	s.log.V(1).Info("Consulted the policy", s.orderKeys(e, "outcome", string(pd.Outcome), "pool", pd.Pool,
+		"partial", pd.Partial, "reason", e.rec.Decision)...)
+	if pd.Outcome == policy.OutcomeOffer && s.log.V(4).Enabled() {
+		s.log.V(4).Info("Policy offer", s.orderKeys(e, "offeredCPD", string(pd.Offered.Canonical()),
+			"requestedCPD", string(cur.CPD.Canonical()))...)
+	}
+	return d, pd, true
+}
+
+// release maps the machine's Release to the policy (DESIGN §3: open offers
+// count as reserved until accepted, declined, cancelled or expired;
+// agreements hold capacity until withdrawn).
+func (s *Server) release(st *step, r fsm.Release) {
+	e := st.e
+	poid := e.rec.Order.ProviderOrderID
+	if r.Agreement {
+		s.pol.Release(poid)
+		e.rec.AgreementPool, e.rec.PrevAgreementPool, e.rec.OfferPool = "", "", ""
+		return
+	}
+	// An open offer. During an UPDATE cycle the agreement stands (DESIGN
+	// §3); for a QUOTATION's offer ReleaseOffer is Release.
+	s.pol.ReleaseOffer(poid)
+	e.rec.OfferPool = ""
+}
+
+// commit maps the machine's Commit to the policy: the open offer becomes
+// the agreement, or, for an UPDATE cancelled after its ACK was lost, the
+// previous agreement is put back.
+func (s *Server) commit(st *step, c fsm.Commit) {
+	e := st.e
+	o := &e.rec.Order
+	if st.lastReason == "UpdateCancelledAfterAck" {
+		e.rec.AgreementPool, e.rec.PrevAgreementPool = e.rec.PrevAgreementPool, ""
+		if e.rec.AgreementPool == "" {
+			return
+		}
+		h := holdingOf(o, e.rec.AgreementPool, c.CPD, policy.HoldingCommitted, time.Time{})
+		if err := s.pol.Restore(h); err != nil {
+			s.log.Error(err, "Restoring the previous agreement's holding failed", s.orderKeys(e)...)
+		}
+		return
+	}
+	s.pol.Commit(o.ProviderOrderID)
+	e.rec.PrevAgreementPool, e.rec.AgreementPool, e.rec.OfferPool = e.rec.AgreementPool, e.rec.OfferPool, ""
+}
+
+// finalize completes a step: the state gauge, the indexes, the write-ahead
+// write and the sends that depend on it, the snapshot and the timer.
+func (s *Server) finalize(st *step) {
+	e := st.e
+	o := &e.rec.Order
+	if st.from != o.State {
+		if st.from != "" {
+			s.m.orders.WithLabelValues(string(st.from)).Dec()
+		}
+		s.m.orders.WithLabelValues(string(o.State)).Inc()
+	}
+	s.index(e)
+	prev := e.lastWrite
+	if st.persist {
+		e.rec.Updated = st.now
+		op, err := s.repo.Put(o.ProviderOrderID, e.rec)
+		if err != nil {
+			s.fail(fmt.Errorf("encode order %s: %w", o.ProviderOrderID, err))
+		} else {
+			e.lastWrite = s.write(op)
+		}
+	}
+	for _, ps := range st.sends {
+		dep := prev
+		if ps.afterPersist {
+			dep = e.lastWrite
+		}
+		s.send(st, ps, dep)
+	}
+	s.publish(e)
+	s.schedule(e)
+}
+
+// index records the byTxn keys of e's order: the QUOTATION's transaction
+// (a repeated QUOTATION finds it) and the current one (a CANCEL finds it).
+func (s *Server) index(e *entry) {
+	o := &e.rec.Order
+	for _, txn := range []string{e.rec.QuotationTxn, o.Txn.ID} {
+		if txn == "" {
+			continue
+		}
+		k := txnKey{o.Identity, o.CustomerOrderID, txn}
+		if s.byTxn[k] == e {
+			continue
+		}
+		if s.byTxn[k] == nil {
+			s.byTxn[k] = e
+			e.keys = append(e.keys, k)
+		}
+	}
+}
+
+// publish copies e's record into the snapshot that List and Get read.
+func (s *Server) publish(e *entry) {
+	s.snapMu.Lock()
+	s.snap[e.rec.Order.ProviderOrderID] = e.rec
+	s.snapMu.Unlock()
+}
+
+// deleteOrder forgets a terminal order whose retention is over.
+func (s *Server) deleteOrder(e *entry) {
+	o := &e.rec.Order
+	e.deleted = true
+	delete(s.orders, o.ProviderOrderID)
+	for _, k := range e.keys {
+		if s.byTxn[k] == e {
+			delete(s.byTxn, k)
+		}
+	}
+	delete(s.waiting, e)
+	e.queue = nil
+	s.m.orders.WithLabelValues(string(o.State)).Dec()
+	s.snapMu.Lock()
+	delete(s.snap, o.ProviderOrderID)
+	s.snapMu.Unlock()
+	s.write(s.repo.Delete(o.ProviderOrderID))
+	s.log.V(1).Info("Deleted a terminal order after its retention", s.orderKeys(e)...)
+}
+
+// write submits op to the store's group commit and returns its sequence
+// number; the done callback only records the outcome and wakes the loop
+// (it runs on the store's committer goroutine).
+func (s *Server) write(op store.Op) uint64 {
+	s.writeSeq++
+	n := s.writeSeq
+	start := time.Now()
+	err := s.st.Write(s.shutdownCtx(), []store.Op{op}, func(err error) {
+		s.m.commits.Observe(time.Since(start).Seconds())
+		s.commitMu.Lock()
+		switch {
+		case s.commitErr != nil:
+		case err != nil:
+			s.commitErr = err
+		default:
+			s.committed = n
+		}
+		s.commitMu.Unlock()
+		select {
+		case s.commitWake <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		s.fail(err)
+	}
+	return n
+}
+
+// onCommits hands out the sends whose write became durable (write-ahead,
+// DESIGN §4), or stops the engine after a failed write.
+func (s *Server) onCommits() {
+	s.commitMu.Lock()
+	c, err := s.committed, s.commitErr
+	s.commitMu.Unlock()
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	for e := range s.waiting {
+		i := 0
+		for ; i < len(e.queue) && e.queue[i].dep <= c; i++ {
+			q := e.queue[i]
+			s.deliver(q.pc, q.msg)
+		}
+		e.queue = append(e.queue[:0:0], e.queue[i:]...)
+		if len(e.queue) == 0 {
+			e.queue = nil
+			delete(s.waiting, e)
+		}
+	}
+}
+
+// durable reports whether write dep is committed.
+func (s *Server) durable(dep uint64) bool {
+	if dep == 0 {
+		return true
+	}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	return s.commitErr == nil && s.committed >= dep
+}
+
+// fail stops the engine after a store failure: nothing more is sent or
+// handled, /readyz says why, and Serve returns (DESIGN §4: the answers that
+// depend on a write must never go out before it is durable).
+func (s *Server) fail(err error) {
+	if s.failedCtx.Err() != nil {
+		return
+	}
+	s.m.storeFailures.Inc()
+	s.log.Error(err, "Writing to the store failed; the server stops answering until it is restarted")
+	s.markFailed(fmt.Errorf("%w: %w", ErrStoreFailed, err))
+	for e := range s.waiting {
+		e.queue = nil
+	}
+	clear(s.waiting)
+}
+
+// send applies the rate limits to one Send of a step and hands it out now
+// or once write dep is durable.
+func (s *Server) send(st *step, ps pendingSend, dep uint64) {
+	e := st.e
+	msg := ps.msg
+	target := st.pc
+	if target == nil {
+		target = e.pc
+	}
+	identity := e.rec.Order.Identity
+	if target != nil {
+		identity = target.identity
+	}
+	if msg.Method == wire.MethodFail {
+		key := "identity:" + identity
+		if target != nil {
+			key = target.failKey
+		}
+		if !s.fails.Allow(st.now, key) {
+			s.m.drop(dropFailRateLimited)
+			s.log.V(1).Info("Dropped a FAIL over the rate limit (§9.2.5)", s.orderKeys(e, "statusCode", int(msg.StatusCode))...)
+			return
+		}
+	}
+	if in := st.msg; in != nil {
+		if ps.retrans {
+			// A repeat of the last request handled (§11.4): answer again,
+			// with a limited frequency.
+			_, v := s.dup.Lookup(st.now, identity, in.TransactionID, in.Seq, nil)
+			switch v {
+			case session.Suppressed:
+				s.m.drop(dropRepeatLimited)
+				s.log.V(1).Info("Dropped a repeated answer over the rate limit (§11.4)", s.orderKeys(e, "method", msg.Method.String())...)
+				return
+			case session.Miss:
+				s.dup.Record(st.now, identity, in.TransactionID, in.Seq, nil)
+			case session.Hit:
+			}
+			s.m.retransmitted.WithLabelValues("repeat").Inc()
+		} else {
+			s.dup.Record(st.now, identity, in.TransactionID, in.Seq, nil)
+		}
+	} else if ps.retrans {
+		s.m.retransmitted.WithLabelValues("timer").Inc()
+	}
+	if s.failedCtx.Err() != nil {
+		s.m.drop(dropStoreFailed)
+		return
+	}
+	if len(e.queue) == 0 && s.durable(dep) {
+		s.deliver(target, msg)
+		return
+	}
+	e.queue = append(e.queue, queuedSend{dep: dep, msg: msg, pc: target})
+	s.waiting[e] = struct{}{}
+}
+
+// sendNow sends a message that depends on no write (a FAIL outside any
+// order), within the FAIL rate limit.
+func (s *Server) sendNow(p *peerConn, msg wire.Message, now time.Time) {
+	if msg.Method == wire.MethodFail && !s.fails.Allow(now, p.failKey) {
+		s.m.drop(dropFailRateLimited)
+		s.log.V(1).Info("Dropped a FAIL over the rate limit (§9.2.5)", keyPeer, p.addr, keyIdentity, p.identity,
+			keyTransactionID, msg.TransactionID, keyCustomerOrderID, msg.CustomerOrderID)
+		return
+	}
+	s.deliver(p, msg)
+}
+
+// deliver hands msg to p's writer: p if it is still open, else the newest
+// association of the same identity (a client that reconnected, DESIGN §4).
+func (s *Server) deliver(p *peerConn, msg wire.Message) {
+	if p == nil || !p.alive() {
+		var id string
+		if p != nil {
+			id = p.identity
+		} else if msg.ProviderOrderID != "" {
+			if e := s.orders[msg.ProviderOrderID]; e != nil {
+				id = e.rec.Order.Identity
+			}
+		}
+		p = s.byIdentity[id]
+		if p == nil || !p.alive() {
+			s.m.drop(dropNoAssociation)
+			s.log.V(1).Info("Dropped a message: its client has no open association", keyIdentity, id,
+				"method", msg.Method.String(), keyProviderOrderID, msg.ProviderOrderID)
+			return
+		}
+	}
+	if !p.enqueue(msg) {
+		s.m.drop(dropSendQueueFull)
+		return
+	}
+	s.m.sentMsg(msg)
+}

@@ -1,0 +1,154 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package server
+
+import (
+	"container/heap"
+	"time"
+)
+
+// deadline is one scheduled wake-up of an order. An order has at most one
+// live deadline (entry.deadline); a deadline whose time no longer equals
+// its order's is stale and skipped when it comes up (lazy deletion).
+type deadline struct {
+	at   time.Time
+	poid string
+}
+
+// deadlineHeap orders deadlines by time.
+type deadlineHeap []deadline
+
+func (h deadlineHeap) Len() int           { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadline)) }
+func (h *deadlineHeap) Pop() any {
+	old := *h
+	d := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return d
+}
+
+// wakeAt returns when e must be stepped next: the earliest timer of its
+// order (RFC 8921 §8.5, §11.4), or for a terminal order the end of its
+// retention; zero when never.
+func (s *Server) wakeAt(e *entry) time.Time {
+	o := &e.rec.Order
+	if _, at, ok := o.NextDeadline(); ok {
+		return at
+	}
+	if o.Terminal() {
+		return e.rec.Updated.Add(s.cfg.TerminalRetention)
+	}
+	return time.Time{}
+}
+
+// schedule puts e's next wake-up in the heap when it changed.
+func (s *Server) schedule(e *entry) {
+	at := s.wakeAt(e)
+	if at.Equal(e.deadline) {
+		return
+	}
+	e.deadline = at
+	if at.IsZero() {
+		return
+	}
+	heap.Push(&s.deadlines, deadline{at: at, poid: e.rec.Order.ProviderOrderID})
+	s.armTimer()
+}
+
+// armTimer arms the engine's one clock timer for the earliest live
+// deadline, dropping stale ones from the top of the heap.
+func (s *Server) armTimer() {
+	for len(s.deadlines) > 0 {
+		top := s.deadlines[0]
+		if e := s.orders[top.poid]; e != nil && e.deadline.Equal(top.at) {
+			break
+		}
+		heap.Pop(&s.deadlines)
+	}
+	if len(s.deadlines) == 0 {
+		if s.timer != nil && !s.timerAt.IsZero() {
+			s.timer.Stop()
+		}
+		s.timerAt = time.Time{}
+		return
+	}
+	at := s.deadlines[0].at
+	if at.Equal(s.timerAt) {
+		return
+	}
+	d := max(at.Sub(s.clk.Now()), 0)
+	if s.timer == nil {
+		s.timer = s.clk.AfterFunc(d, s.wakeTimer)
+	} else {
+		s.timer.Reset(d)
+	}
+	s.timerAt = at
+}
+
+// wakeTimer runs in the clock's goroutine: it only wakes the loop.
+func (s *Server) wakeTimer() {
+	select {
+	case s.timerWake <- struct{}{}:
+	default:
+	}
+}
+
+// onTimers steps every order whose deadline has passed.
+func (s *Server) onTimers() {
+	now := s.clk.Now()
+	s.timerAt = time.Time{}
+	var due []*entry
+	for len(s.deadlines) > 0 && !s.deadlines[0].at.After(now) {
+		d := heap.Pop(&s.deadlines).(deadline)
+		e := s.orders[d.poid]
+		if e == nil || !e.deadline.Equal(d.at) {
+			continue
+		}
+		e.deadline = time.Time{}
+		due = append(due, e)
+	}
+	for _, e := range due {
+		s.fireTimers(e, now)
+	}
+	s.armTimer()
+}
+
+// maxTimerSteps bounds the timers fired for one order in one wake-up, so
+// that a machine bug that re-arms a timer in the past cannot spin the loop.
+const maxTimerSteps = 16
+
+// fireTimers steps e with every timer of its order that is due at now, in
+// deadline order, then deletes it when its retention is over.
+func (s *Server) fireTimers(e *entry, now time.Time) {
+	for range maxTimerSteps {
+		id, at, ok := e.rec.Order.NextDeadline()
+		if !ok || at.After(now) {
+			break
+		}
+		s.stepOrder(e, nil, timerEvent(id, now))
+		if e.deleted {
+			return
+		}
+	}
+	if o := &e.rec.Order; o.Terminal() && !now.Before(e.rec.Updated.Add(s.cfg.TerminalRetention)) {
+		s.deleteOrder(e)
+		return
+	}
+	s.schedule(e)
+}
