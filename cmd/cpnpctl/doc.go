@@ -19,11 +19,29 @@ limitations under the License.
 // as the kubectl plugin kubectl-cpnp.
 //
 // Verbs are grouped under the root command built in root.go; each group
-// lives in its own file and is registered there. Available now:
+// lives in its own file and is registered there:
 //
+//	cpnpctl quote -f order.yaml [--accept manual|auto] [--wait]   QUOTATION (§9.2.1)
+//	cpnpctl accept|decline|cancel|withdraw ORDER                  §9.2.4, §9.2.5, §9.2.7, §9.2.8
+//	cpnpctl update ORDER -f order.yaml                            UPDATE (§9.2.9)
+//	cpnpctl activate ORDER [--at T | --deactivate]                ACTIVATE (§9.2.11)
+//	cpnpctl extend ORDER --grant|--refuse                         more time (§9.2.2)
+//	cpnpctl wait ORDER                                            resume an order
+//	cpnpctl status [ORDER] [-o table|json|yaml]                   the local orders
+//	cpnpctl admin list|approve ID|reject ID                       cpnp-server's admin API
+//	cpnpctl certs init DIR                                        a trial PKI
 //	cpnpctl wire decode [FILE|-]   validate a message and print its canonical form
 //	cpnpctl wire example METHOD    print a valid example message of a method
 //
-// Exit status: 0 on success, 1 on any error (an invalid message, an
-// unreadable file, a usage error). Errors go to standard error.
+// The verbs that talk to a server (global flags --server, --server-name,
+// --ca, --cert, --key, --transport) run the client engine of
+// pkg/cpnp/client for one order, just long enough for the verb, and keep
+// the orders in a local bbolt file (--state, default $CPNP_STATE or
+// ./.cpnp/orders.db). docs/cpnpctl.md documents every verb, flag and the
+// order file.
+//
+// Exit status: 0 on success; 1 on an error (a bad flag or file, an
+// unreachable server, a refused certificate, a timeout); 2 when the order
+// ended Cancelled or its transaction failed while the verb waited for its
+// outcome. Errors go to standard error.
 package main

@@ -46,6 +46,19 @@ func newRootCommand(s IOStreams) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.AddCommand(newWireCommand(s))
+	g := addGlobalFlags(root)
+	root.AddCommand(newQuoteCommand(s, g))
+	root.AddCommand(newAcceptCommand(s, g))
+	root.AddCommand(newDeclineCommand(s, g))
+	root.AddCommand(newCancelCommand(s, g))
+	root.AddCommand(newUpdateCommand(s, g))
+	root.AddCommand(newWithdrawCommand(s, g))
+	root.AddCommand(newActivateCommand(s, g))
+	root.AddCommand(newExtendCommand(s, g))
+	root.AddCommand(newWaitCommand(s, g))
+	root.AddCommand(newStatusCommand(s, g))
+	root.AddCommand(newAdminCommand(s, g))
+	root.AddCommand(newCertsCommand(s, g))
 	return root
 }
 
@@ -60,14 +73,15 @@ func runGroup(cmd *cobra.Command, args []string) error {
 }
 
 // run executes the command line args and returns the exit status: 0 on
-// success, else 1 after printing the error, prefixed with "cpnpctl: ", as
-// one line on s.ErrOut.
+// success, else the error's status (exitCode: 2 when an order ended
+// Cancelled or failed, else 1) after printing the error, prefixed with
+// "cpnpctl: ", as one line on s.ErrOut.
 func run(args []string, s IOStreams) int {
 	root := newRootCommand(s)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(s.ErrOut, "cpnpctl: %v\n", err)
-		return 1
+		return exitCode(err)
 	}
 	return 0
 }
