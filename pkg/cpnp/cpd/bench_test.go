@@ -40,6 +40,19 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseReference is BenchmarkParse with the decoder Parse used to
+// have (decode_ref_test.go), measured in the same run for comparison.
+func BenchmarkParseReference(b *testing.B) {
+	data := benchCPD().Canonical()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := refParse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkMarshal(b *testing.B) {
 	c := benchCPD()
 	b.SetBytes(int64(len(c.Canonical())))
@@ -47,6 +60,40 @@ func BenchmarkMarshal(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.MarshalJSON(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCanonical and BenchmarkCanonicalReference compare the canonical
+// encoder with the json.Marshal one it replaced (decode_ref_test.go).
+func BenchmarkCanonical(b *testing.B) {
+	c := benchCPD()
+	b.SetBytes(int64(len(c.Canonical())))
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Canonical() == nil {
+			b.Fatal("no canonical encoding")
+		}
+	}
+}
+
+func BenchmarkCanonicalReference(b *testing.B) {
+	c := benchCPD()
+	b.SetBytes(int64(len(c.Canonical())))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := refEncode(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEqual(b *testing.B) {
+	x, y := benchCPD(), benchCPD()
+	b.ReportAllocs()
+	for b.Loop() {
+		if !Equal(x, y) {
+			b.Fatal("Equal: got false, want true")
 		}
 	}
 }

@@ -18,7 +18,6 @@ package cpd
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -261,10 +260,20 @@ func (k *comparer) missing(path, clause string) {
 }
 
 func (k *comparer) nodes(path string, off, req []CustomerNode) {
+	// Index the offer once: the lists can be long (a peer writes them), and
+	// pairwise searches would make one comparison quadratic.
+	offAt := make(map[string]int, len(off))
+	for j := len(off) - 1; j >= 0; j-- { // first occurrence wins, as a linear search would
+		offAt[off[j].Identifier] = j
+	}
+	reqIDs := make(map[string]struct{}, len(req))
+	for _, r := range req {
+		reqIDs[r.Identifier] = struct{}{}
+	}
 	for i, r := range req {
 		p := index(path, i)
-		j := slices.IndexFunc(off, func(o CustomerNode) bool { return o.Identifier == r.Identifier })
-		if j < 0 {
+		j, ok := offAt[r.Identifier]
+		if !ok {
 			k.add(join(p, "identifier"), ClauseCustomerNodes, r.Identifier, absent, "customer node not offered")
 			continue
 		}
@@ -274,7 +283,7 @@ func (k *comparer) nodes(path string, off, req []CustomerNode) {
 		k.str(join(p, "site_identifier"), ClauseCustomerNodes, o.SiteIdentifier, r.SiteIdentifier)
 	}
 	for j, o := range off {
-		if !slices.ContainsFunc(req, func(r CustomerNode) bool { return r.Identifier == o.Identifier }) {
+		if _, ok := reqIDs[o.Identifier]; !ok {
 			k.add(join(index(path, j), "identifier"), ClauseCustomerNodes, absent, o.Identifier, "customer node was not requested")
 		}
 	}
@@ -343,18 +352,21 @@ func (k *comparer) flows(path string, off, req []FlowIdentifier) {
 		return
 	}
 	offKeys := make([]string, len(off))
+	offSet := make(map[string]struct{}, len(off))
 	for j := range off {
 		offKeys[j] = flowKey(off[j])
+		offSet[offKeys[j]] = struct{}{}
 	}
-	reqKeys := make([]string, len(req))
+	reqSet := make(map[string]struct{}, len(req))
 	for i := range req {
-		reqKeys[i] = flowKey(req[i])
-		if !slices.Contains(offKeys, reqKeys[i]) {
-			k.add(index(path, i), ClauseFlowIdentification, reqKeys[i], absent, "requested flow identifier not offered")
+		key := flowKey(req[i])
+		reqSet[key] = struct{}{}
+		if _, ok := offSet[key]; !ok {
+			k.add(index(path, i), ClauseFlowIdentification, key, absent, "requested flow identifier not offered")
 		}
 	}
 	for j, key := range offKeys {
-		if !slices.Contains(reqKeys, key) {
+		if _, ok := reqSet[key]; !ok {
 			k.add(index(path, j), ClauseFlowIdentification, absent, key, "flow identifier was not requested")
 		}
 	}
@@ -394,15 +406,22 @@ func (k *comparer) set(path, clause string, off, req []string) {
 	if len(req) == 0 {
 		return
 	}
+	offSet := make(map[string]bool, len(off)) // value: already reported as added
+	for _, o := range off {
+		offSet[o] = false
+	}
+	reqSet := make(map[string]bool, len(req)) // value: already reported as lacking
 	var lacks, adds []string
 	for _, r := range req {
-		if !slices.Contains(off, r) && !slices.Contains(lacks, r) {
+		if _, ok := offSet[r]; !ok && !reqSet[r] {
 			lacks = append(lacks, r)
 		}
+		reqSet[r] = true
 	}
 	for _, o := range off {
-		if !slices.Contains(req, o) && !slices.Contains(adds, o) {
+		if _, ok := reqSet[o]; !ok && !offSet[o] {
 			adds = append(adds, o)
+			offSet[o] = true
 		}
 	}
 	if len(lacks) == 0 && len(adds) == 0 {

@@ -18,11 +18,8 @@ package cpd
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"math"
-	"slices"
+	"math/bits"
 	"strconv"
 )
 
@@ -36,6 +33,11 @@ const (
 	MaxDepth = 64
 	// maxSafeInteger is the largest integer a float64 holds exactly (2^53).
 	maxSafeInteger = 1 << 53
+	// maxSharedText is the largest input whose strings share one copy of the
+	// text (see decoder.text): a CPD keeps at most this many bytes it does
+	// not use alive, whereas larger inputs, whose bulk would be unknown
+	// members, copy each string on its own.
+	maxSharedText = 4 << 10
 )
 
 // Parse decodes one CPD from JSON and validates it (DESIGN §3; RFC 8921
@@ -49,15 +51,22 @@ const (
 // Validate(true). Input larger than MaxSize or nested deeper than MaxDepth is
 // refused; Parse never panics.
 //
+// Strings are decoded as encoding/json decodes them: escapes are resolved,
+// and invalid UTF-8 and lone UTF-16 surrogates become U+FFFD.
+//
 // Errors are *Error. Parse(data) of canonical data returns a CPD whose
 // MarshalJSON is byte-identical to data.
 func Parse(data []byte) (CPD, error) {
 	if len(data) > MaxSize {
 		return CPD{}, errorf("", KindRange, "document is "+strconv.Itoa(len(data))+" bytes, more than the "+strconv.Itoa(MaxSize)+" allowed")
 	}
-	d := newDecoder(data)
+	var d decoder
+	d.init(data)
+	if len(data) <= maxSharedText {
+		d.text = string(data)
+	}
 	var c CPD
-	if err := decodeObject(d, "", cpdFields, &c); err != nil {
+	if err := d.cpd(&c); err != nil {
 		return CPD{}, err
 	}
 	if err := d.end(); err != nil {
@@ -91,101 +100,188 @@ func (c *CPD) UnmarshalJSON(data []byte) error {
 // the whitespace around a value before calling UnmarshalJSON).
 func isNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "null" }
 
-// decoder walks the token stream of encoding/json's Decoder, which checks the
-// syntax and unescapes strings; the decoder adds paths, types and the depth
-// bound. Every method returns *Error.
+// decoder reads the model from the tokens of scanner (scan.go): it adds the
+// types, the JSON path of each value and the depth bound. Every method
+// returns *Error; paths are only built for an error.
 type decoder struct {
-	dec   *json.Decoder
-	depth int
+	scanner
+	// text is the input as a string when it is small (maxSharedText): the
+	// plain strings of the result are substrings of it, so that decoding
+	// them costs one allocation in all.
+	text string
+	// path is the JSON path of the value being read, relative to base:
+	// path[:npath], innermost last. Only the schema's objects push onto it
+	// (skip does not), so its length is bounded by the model, not by the
+	// input: 6 at most ("components[0].scope.incoming.prefixes[0]").
+	base  string
+	path  [8]pathElem
+	npath int
+	// The slabs hand out the lists and optional integers of the result, so
+	// that all the lists of one type cost one allocation together.
+	strs  slab[string]
+	nodes slab[CustomerNode]
+	flows slab[FlowIdentifier]
+	ints  slab[int]
+	// scratch holds unquoted member names.
+	scratch []byte
 }
 
+// pathElem is a member name (a string token) or, when name.kind is
+// tokNone, an array index.
+type pathElem struct {
+	name  token
+	index int
+}
+
+// newDecoder returns a decoder for one top-level value of data.
 func newDecoder(data []byte) *decoder {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	return &decoder{dec: dec}
+	d := new(decoder)
+	d.init(data)
+	return d
 }
 
-// next returns the next token, tracking the nesting depth.
-func (d *decoder) next(path string) (json.Token, error) {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return nil, syntaxError(path, err)
+func (d *decoder) init(data []byte) { d.data = data }
+
+func (d *decoder) pushMember(name token) { d.pushPath(pathElem{name: name}) }
+func (d *decoder) pushIndex(i int)       { d.pushPath(pathElem{index: i}) }
+func (d *decoder) popPath()              { d.npath-- }
+
+func (d *decoder) pushPath(e pathElem) {
+	if d.npath < len(d.path) { // always, see path
+		d.path[d.npath] = e
 	}
-	if delim, ok := tok.(json.Delim); ok {
-		switch delim {
-		case '{', '[':
-			d.depth++
-			if d.depth > MaxDepth {
-				return nil, errorf(path, KindSyntax, "nesting deeper than "+strconv.Itoa(MaxDepth)+" levels")
-			}
-		default:
-			d.depth--
+	d.npath++
+}
+
+// pathString renders the current path as Error.Path does:
+// "components[0].qos.one_way_delay_ms".
+func (d *decoder) pathString() string {
+	p := d.base
+	for _, e := range d.path[:min(d.npath, len(d.path))] {
+		if e.name.kind == tokNone {
+			p = index(p, e.index)
+		} else {
+			p = join(p, d.newString(e.name))
 		}
+	}
+	return p
+}
+
+// errorf returns an *Error at the current path.
+func (d *decoder) errorf(kind ErrorKind, detail string) *Error {
+	return errorf(d.pathString(), kind, detail)
+}
+
+// next returns the next token, with the current path on an error, and
+// enforces MaxDepth.
+func (d *decoder) next() (token, *Error) {
+	tok, err := d.scanner.next()
+	if err != nil {
+		err.Path = d.pathString()
+		return token{}, err
+	}
+	if (tok.kind == tokObjectStart || tok.kind == tokArrayStart) && d.depth > MaxDepth {
+		return token{}, d.errorf(KindSyntax, "nesting deeper than "+strconv.Itoa(MaxDepth)+" levels")
 	}
 	return tok, nil
 }
 
 // end checks that nothing but whitespace follows the top-level value.
-func (d *decoder) end() error {
-	tok, err := d.dec.Token()
-	if errors.Is(err, io.EOF) {
+func (d *decoder) end() *Error {
+	if _, ok := d.peek(); !ok {
 		return nil
 	}
+	tok, err := d.scanner.next()
 	if err != nil {
-		return syntaxError("", err)
+		return err
 	}
 	return errorf("", KindSyntax, "unexpected "+tokenKind(tok)+" after the JSON value")
 }
 
-func syntaxError(path string, err error) *Error {
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		return errorf(path, KindSyntax, "invalid JSON at offset "+strconv.FormatInt(se.Offset, 10)+": "+se.Error())
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errorf(path, KindSyntax, "unexpected end of input")
-	default:
-		return errorf(path, KindSyntax, "invalid JSON: "+err.Error())
-	}
-}
-
 // tokenKind names the JSON type of a token that starts a value.
-func tokenKind(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			return "array"
-		}
+func tokenKind(tok token) string {
+	switch tok.kind {
+	case tokArrayStart:
+		return "array"
+	case tokObjectStart, tokObjectEnd, tokArrayEnd:
 		return "object"
-	case string:
+	case tokString:
 		return "string"
-	case json.Number:
+	case tokNumber:
 		return "number"
-	case bool:
+	case tokTrue, tokFalse:
 		return "boolean"
-	case nil:
+	case tokNull:
 		return "null"
 	default:
 		return "token"
 	}
 }
 
-func typeError(path, want string, tok json.Token) *Error {
-	return errorf(path, KindType, "must be "+want+", got "+tokenKind(tok))
+func (d *decoder) typeError(want string, tok token) *Error {
+	return d.errorf(KindType, "must be "+want+", got "+tokenKind(tok))
 }
 
-// skip consumes one value (an unknown member's).
-func (d *decoder) skip(path string) error {
+// newString returns the value of a string token as a new string, or a
+// substring of d.text.
+func (d *decoder) newString(tok token) string {
+	if !tok.plain {
+		d.scratch = appendUnquoted(d.scratch[:0], d.data[tok.start:tok.end])
+		return string(d.scratch)
+	}
+	if d.text != "" {
+		return d.text[tok.start:tok.end]
+	}
+	return string(d.data[tok.start:tok.end])
+}
+
+// lookup returns the index of the member name tok in names, or -1.
+func (d *decoder) lookup(tok token, names *memberNames) int {
+	name := d.data[tok.start:tok.end]
+	if !tok.plain {
+		d.scratch = appendUnquoted(d.scratch[:0], name)
+		name = d.scratch
+	}
+	if len(name) >= len(names.byLen) {
+		return -1
+	}
+	for set := names.byLen[len(name)]; set != 0; set &= set - 1 {
+		if i := bits.TrailingZeros32(set); string(name) == names.names[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// memberNames are the known member names of one object, indexed by length
+// so that a lookup compares about one name.
+type memberNames struct {
+	names []string
+	byLen [24]uint32 // bit i is set when len(names[i]) is the index
+}
+
+// newMemberNames indexes names: at most 32, each shorter than 24 bytes.
+func newMemberNames(names ...string) *memberNames {
+	m := &memberNames{names: names}
+	for i, n := range names {
+		m.byLen[len(n)] |= 1 << i
+	}
+	return m
+}
+
+// skip consumes one value (an unknown member's). The scanner checks its
+// syntax; strings are not unquoted.
+func (d *decoder) skip() *Error {
 	depth := 0
 	for {
-		tok, err := d.next(path)
+		tok, err := d.next()
 		if err != nil {
 			return err
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
+		switch tok.kind {
+		case tokObjectStart, tokArrayStart:
 			depth++
-		case json.Delim('}'), json.Delim(']'):
+		case tokObjectEnd, tokArrayEnd:
 			depth--
 		}
 		if depth == 0 {
@@ -194,132 +290,159 @@ func (d *decoder) skip(path string) error {
 	}
 }
 
-// field decodes the value of one known member into *T.
-type field[T any] func(d *decoder, path string, dst *T) error
-
-// fields maps the known member names of one object to their decoders.
-type fields[T any] map[string]field[T]
-
-// decodeObject decodes an object with the known members fs, skipping unknown
-// ones and refusing a repeated known one.
-func decodeObject[T any](d *decoder, path string, fs fields[T], dst *T) error {
-	tok, err := d.next(path)
+// openObject reads the '{' that starts an object.
+func (d *decoder) openObject() *Error {
+	tok, err := d.next()
 	if err != nil {
 		return err
 	}
-	if tok != json.Delim('{') {
-		return typeError(path, "an object", tok)
+	if tok.kind != tokObjectStart {
+		return d.typeError("an object", tok)
 	}
-	return decodeMembers(d, path, fs, dst)
+	return nil
 }
 
-// decodeMembers decodes the members of an object whose '{' has been read,
-// and its '}'.
-func decodeMembers[T any](d *decoder, path string, fs fields[T], dst *T) error {
-	var seen []string // known members only: at most len(fs)
-	for d.dec.More() {
-		tok, err := d.next(path)
+// member reads the name of the next member of an object whose '{' has been
+// read, skipping unknown members and refusing a repeated known one. It
+// returns the index of the name in names with the member pushed onto the
+// path (the caller reads its value and pops it), or -1 after reading the
+// closing '}'. seen records the members read so far.
+func (d *decoder) member(names *memberNames, seen *uint32) (int, *Error) {
+	for d.more() {
+		tok, err := d.next()
 		if err != nil {
-			return err
+			return 0, err
 		}
-		name, ok := tok.(string)
-		if !ok { // unreachable: the json scanner only yields string keys
-			return errorf(path, KindSyntax, "member name is not a string")
+		if tok.kind != tokString { // unreachable: the scanner only yields string keys
+			return 0, d.errorf(KindSyntax, "member name is not a string")
 		}
-		p := join(path, name)
-		f, known := fs[name]
-		if !known {
-			if err := d.skip(p); err != nil {
-				return err
+		d.pushMember(tok)
+		id := d.lookup(tok, names)
+		if id < 0 {
+			if err := d.skip(); err != nil {
+				return 0, err
 			}
+			d.popPath()
 			continue
 		}
-		if slices.Contains(seen, name) {
-			return errorf(p, KindSyntax, "duplicate member")
+		if *seen&(1<<id) != 0 {
+			return 0, d.errorf(KindSyntax, "duplicate member")
 		}
-		seen = append(seen, name)
-		if err := f(d, p, dst); err != nil {
-			return err
+		*seen |= 1 << id
+		return id, nil
+	}
+	return -1, d.close('}')
+}
+
+// close reads the closing bracket of the current object or array, which
+// more has found (or not: then next reports the error).
+func (d *decoder) close(bracket byte) *Error {
+	if c, ok := d.peek(); ok && c == bracket {
+		if (c == '}' && (d.state == stateObjectStart || d.state == stateObjectComma)) ||
+			(c == ']' && (d.state == stateArrayStart || d.state == stateArrayComma)) {
+			d.pos++
+			d.pop() // the scanner's container stack
+			return nil
 		}
 	}
-	_, err := d.next(path) // '}'
+	_, err := d.next()
 	return err
 }
 
-// array decodes an array, calling elem for each element.
-func (d *decoder) array(path string, elem func(i int, path string) error) error {
-	tok, err := d.next(path)
+// openArray reads the '[' that starts an array.
+func (d *decoder) openArray() *Error {
+	tok, err := d.next()
 	if err != nil {
 		return err
 	}
-	if tok != json.Delim('[') {
-		return typeError(path, "an array", tok)
+	if tok.kind != tokArrayStart {
+		return d.typeError("an array", tok)
 	}
-	for i := 0; d.dec.More(); i++ {
-		if err := elem(i, index(path, i)); err != nil {
-			return err
-		}
-	}
-	_, err = d.next(path) // ']'
-	return err
+	return nil
 }
 
-func (d *decoder) str(path string) (string, error) {
-	tok, err := d.next(path)
+// element reports whether the array has an element at index i, and if so
+// pushes i onto the path (the caller reads the element and pops it);
+// otherwise it reads the closing ']'.
+func (d *decoder) element(i int) (bool, *Error) {
+	if d.more() {
+		d.pushIndex(i)
+		return true, nil
+	}
+	return false, d.close(']')
+}
+
+func (d *decoder) str() (string, *Error) {
+	tok, err := d.next()
 	if err != nil {
 		return "", err
 	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", typeError(path, "a string", tok)
+	if tok.kind != tokString {
+		return "", d.typeError("a string", tok)
 	}
-	return s, nil
+	return d.newString(tok), nil
 }
 
 // strings decodes an array of strings; [] yields nil (absent). Validate
 // refuses empty elements.
-func (d *decoder) strings(path string) ([]string, error) {
-	var out []string
-	err := d.array(path, func(_ int, p string) error {
-		s, err := d.str(p)
+func (d *decoder) strings() ([]string, *Error) {
+	if err := d.openArray(); err != nil {
+		return nil, err
+	}
+	var out smallSlice[string]
+	for i := 0; ; i++ {
+		ok, err := d.element(i)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = append(out, s)
-		return nil
-	})
-	return out, err
+		if !ok {
+			return d.strs.take(out.elems(), 16), nil
+		}
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		out.add(s)
+		d.popPath()
+	}
 }
 
-func (d *decoder) boolean(path string) (bool, error) {
-	tok, err := d.next(path)
+func (d *decoder) boolean() (bool, *Error) {
+	tok, err := d.next()
 	if err != nil {
 		return false, err
 	}
-	b, ok := tok.(bool)
-	if !ok {
-		return false, typeError(path, "a boolean", tok)
+	switch tok.kind {
+	case tokTrue:
+		return true, nil
+	case tokFalse:
+		return false, nil
 	}
-	return b, nil
+	return false, d.typeError("a boolean", tok)
 }
 
-func (d *decoder) number(path string) (float64, error) {
-	tok, err := d.next(path)
+func (d *decoder) number() (float64, *Error) {
+	tok, err := d.next()
 	if err != nil {
 		return 0, err
 	}
-	n, ok := tok.(json.Number)
-	if !ok {
-		return 0, typeError(path, "a number", tok)
+	if tok.kind != tokNumber {
+		return 0, d.typeError("a number", tok)
 	}
-	return parseNumber(path, n)
+	return d.parseNumber(tok)
 }
 
-// parseNumber converts a JSON number, dropping the sign of -0.
-func parseNumber(path string, n json.Number) (float64, error) {
-	f, err := strconv.ParseFloat(string(n), 64)
+// parseNumber converts a number token, dropping the sign of -0.
+func (d *decoder) parseNumber(tok token) (float64, *Error) {
+	var f float64
+	var err error
+	if d.text != "" {
+		f, err = strconv.ParseFloat(d.text[tok.start:tok.end], 64)
+	} else {
+		f, err = strconv.ParseFloat(string(d.data[tok.start:tok.end]), 64)
+	}
 	if err != nil { // only ErrRange: the scanner has checked the syntax
-		return 0, errorf(path, KindRange, "number "+string(n)+" is out of range")
+		return 0, d.errorf(KindRange, "number "+string(d.data[tok.start:tok.end])+" is out of range")
 	}
 	if f == 0 {
 		f = 0 // -0 becomes 0
@@ -328,60 +451,124 @@ func parseNumber(path string, n json.Number) (float64, error) {
 }
 
 // integer decodes a number that must be integral; the caller checks the domain.
-func (d *decoder) integer(path string) (*int, error) {
-	f, err := d.number(path)
+func (d *decoder) integer() (*int, *Error) {
+	f, err := d.number()
 	if err != nil {
 		return nil, err
 	}
 	if f != math.Trunc(f) {
-		return nil, errorf(path, KindType, "must be an integer, got "+formatNumber(f))
+		return nil, d.errorf(KindType, "must be an integer, got "+formatNumber(f))
 	}
 	if math.Abs(f) > maxSafeInteger {
-		return nil, errorf(path, KindRange, "integer "+formatNumber(f)+" is out of range")
+		return nil, d.errorf(KindRange, "integer "+formatNumber(f)+" is out of range")
 	}
-	i := int(f)
-	return &i, nil
+	return &d.ints.take([]int{int(f)}, 8)[0], nil
 }
 
-// value decodes a Value: a number (fixed) or {"min","max"} with at least one
-// bound. The member's domain is checked by Validate.
-func (d *decoder) value(path string) (Value, error) {
-	tok, err := d.next(path)
+var rangeNames = newMemberNames("min", "max")
+
+// value decodes a top-level Value whose JSON path is base, for
+// Value.UnmarshalJSON.
+func (d *decoder) value(base string) (Value, *Error) {
+	d.base = base
+	return d.readValue()
+}
+
+// readValue decodes a Value: a number (fixed) or {"min","max"} with at least
+// one bound. The member's domain is checked by Validate.
+func (d *decoder) readValue() (Value, *Error) {
+	tok, err := d.next()
 	if err != nil {
 		return Value{}, err
 	}
-	switch t := tok.(type) {
-	case json.Number:
-		f, err := parseNumber(path, t)
+	switch tok.kind {
+	case tokNumber:
+		f, err := d.parseNumber(tok)
 		if err != nil {
 			return Value{}, err
 		}
 		return Fixed(f), nil
-	case json.Delim:
-		if t != '{' {
-			break
-		}
+	case tokObjectStart:
 		var v Value
-		if err := decodeMembers(d, path, rangeFields, &v); err != nil {
-			return Value{}, err
+		var seen uint32
+		for {
+			id, err := d.member(rangeNames, &seen)
+			if err != nil {
+				return Value{}, err
+			}
+			if id < 0 {
+				break
+			}
+			f, err := d.number()
+			if err != nil {
+				return Value{}, err
+			}
+			if id == 0 {
+				v.min, v.hasMin = f, true
+			} else {
+				v.max, v.hasMax = f, true
+			}
+			d.popPath()
 		}
 		if v.IsZero() {
-			return Value{}, errorf(path, KindMissing, `a loosely defined value needs "min", "max" or both`)
+			return Value{}, d.errorf(KindMissing, `a loosely defined value needs "min", "max" or both`)
 		}
 		return v, nil
 	}
-	return Value{}, typeError(path, `a number or {"min","max"}`, tok)
+	return Value{}, d.typeError(`a number or {"min","max"}`, tok)
 }
 
-var rangeFields = fields[Value]{
-	"min": func(d *decoder, p string, v *Value) (err error) {
-		v.min, err = d.number(p)
-		v.hasMin = err == nil
-		return err
-	},
-	"max": func(d *decoder, p string, v *Value) (err error) {
-		v.max, err = d.number(p)
-		v.hasMax = err == nil
-		return err
-	},
+// smallSlice collects the elements of a JSON array, the first few in place
+// (the arrays of a CPD are short), so that the result can be allocated once
+// with its final length.
+type smallSlice[T any] struct {
+	buf  [4]T
+	n    int
+	more []T // all elements once there are more than len(buf)
+}
+
+func (s *smallSlice[T]) add(v T) {
+	if s.n < len(s.buf) {
+		s.buf[s.n] = v
+		s.n++
+		return
+	}
+	if s.more == nil {
+		s.more = make([]T, len(s.buf), 2*len(s.buf))
+		copy(s.more, s.buf[:])
+	}
+	s.more = append(s.more, v)
+}
+
+// elems returns the elements collected so far; they alias s.
+func (s *smallSlice[T]) elems() []T {
+	if s.more != nil {
+		return s.more
+	}
+	return s.buf[:s.n]
+}
+
+// slab hands out copies of short slices from one backing array, so that the
+// lists of a CPD cost one allocation per slab rather than one each. Each
+// slice it returns has its length as capacity: appending to one reallocates
+// it and never writes into its neighbour.
+type slab[T any] struct {
+	free []T // the unused rest of the current backing array
+}
+
+// take returns a copy of elems carved from the slab, which allocates chunk
+// elements (or len(elems), if more) when it is out of room. No elements
+// yield nil, the absent list.
+func (s *slab[T]) take(elems []T, chunk int) []T {
+	n := len(elems)
+	if n == 0 {
+		return nil
+	}
+	if n > len(s.free) {
+		s.free = make([]T, max(n, chunk))
+	}
+	out := s.free[:n:n]
+	copy(out, elems)
+	s.free = s.free[n:]
+	return out
 }

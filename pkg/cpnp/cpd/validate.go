@@ -234,16 +234,18 @@ func (c *Component) validateNodes(path string) error {
 	if len(c.CustomerNodes) == 0 {
 		return errorf(path, KindMissing, "at least one customer node is required (RFC 7297 §3.1)")
 	}
+	// A set keeps the duplicate check linear: a peer controls the node count
+	// (up to what fits in 1 MiB), so a pairwise comparison would let one
+	// message cost seconds of CPU.
+	seen := make(map[string]struct{}, len(c.CustomerNodes))
 	for i, n := range c.CustomerNodes {
-		p := join(index(path, i), "identifier")
 		if n.Identifier == "" {
-			return errorf(p, KindMissing, "member is required (RFC 7297 §3.1)")
+			return errorf(join(index(path, i), "identifier"), KindMissing, "member is required (RFC 7297 §3.1)")
 		}
-		for _, m := range c.CustomerNodes[:i] {
-			if m.Identifier == n.Identifier {
-				return errorf(p, KindConflict, "duplicate identifier "+strconv.Quote(n.Identifier)+"; nodes must be unambiguously identified (RFC 7297 §3.1)")
-			}
+		if _, dup := seen[n.Identifier]; dup {
+			return errorf(join(index(path, i), "identifier"), KindConflict, "duplicate identifier "+strconv.Quote(n.Identifier)+"; nodes must be unambiguously identified (RFC 7297 §3.1)")
 		}
+		seen[n.Identifier] = struct{}{}
 	}
 	return nil
 }
