@@ -34,7 +34,7 @@ const (
 	// request (cpd.Satisfies); with several providers it accepts the best
 	// (cpd.Better) and declines the others with reason ConflictWithOtherOffer
 	// (RFC 8921 §8.10, Table 3 code 2). An offer that does not satisfy the
-	// request waits for a manual decision.
+	// request is declined with reason UnacceptableGap (Table 3 code 1).
 	AcceptanceAutomatic AcceptanceMode = "Automatic"
 )
 

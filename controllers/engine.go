@@ -1,0 +1,302 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
+)
+
+// Defaults of EngineConfig.
+const (
+	// DefaultSendTimeout bounds one Send, including the wait for an
+	// association that is being dialled.
+	DefaultSendTimeout = 10 * time.Second
+	// DefaultInboxLimit bounds the messages recorded per order and not yet
+	// consumed by a reconcile; the oldest are dropped beyond it (the server
+	// retransmits what matters, RFC 8921 §11.4).
+	DefaultInboxLimit = 64
+)
+
+// ErrEngineStopped is returned by Send once the engine stopped.
+var ErrEngineStopped = errors.New("engine stopped")
+
+// EngineConfig configures an Engine. The zero value is valid.
+type EngineConfig struct {
+	// Mux configures the associations with the CPNP servers.
+	Mux client.MuxConfig
+	// SendTimeout bounds one Send (default DefaultSendTimeout).
+	SendTimeout time.Duration
+	// InboxLimit bounds the messages recorded per order (default
+	// DefaultInboxLimit).
+	InboxLimit int
+	// Logger receives the engine's log lines; the zero value discards them.
+	Logger logr.Logger
+}
+
+// Validate reports a configuration that cannot work.
+func (c EngineConfig) Validate() error {
+	var errs []error
+	if c.SendTimeout < 0 {
+		errs = append(errs, errors.New("sendTimeout must not be negative"))
+	}
+	if c.InboxLimit < 0 {
+		errs = append(errs, errors.New("inboxLimit must not be negative"))
+	}
+	if err := c.Mux.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("engine config: %w", err)
+	}
+	return nil
+}
+
+// Inbound is a message the engine recorded for an order, with the time it
+// was read.
+type Inbound struct {
+	Msg        wire.Message
+	ReceivedAt time.Time
+}
+
+// routeKey names one negotiation: a Mux server and a customer order
+// identifier (RFC 8921 §9.1.1).
+type routeKey struct{ server, customerOrderID string }
+
+// Engine is the operator's client engine (DESIGN §5, "Engine and reconciler
+// split"): a manager Runnable that owns the associations with the CPNP
+// servers (a client.Mux), records what arrives per order and wakes the
+// owning QuotationOrder through a controller-runtime channel source. It
+// never steps the machine and never writes to the API server: the
+// reconciler steps fsm.Client with what was recorded, persists the status,
+// and only then asks the engine to Send (write-ahead, DESIGN §4).
+type Engine struct {
+	cfg    EngineConfig
+	mux    *client.Mux
+	log    logr.Logger
+	events chan event.GenericEvent
+	kick   chan struct{}
+
+	mu      sync.Mutex
+	servers map[string]string // server name -> configuration fingerprint
+	owners  map[routeKey]types.NamespacedName
+	inbox   map[routeKey][]Inbound
+	dirty   map[types.NamespacedName]struct{}
+}
+
+// NewEngine returns an engine without servers; Start runs it.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = DefaultSendTimeout
+	}
+	if cfg.InboxLimit == 0 {
+		cfg.InboxLimit = DefaultInboxLimit
+	}
+	if cfg.Logger.GetSink() == nil {
+		cfg.Logger = logr.Discard()
+	}
+	if cfg.Mux.Logger.GetSink() == nil {
+		cfg.Mux.Logger = cfg.Logger.WithName("mux")
+	}
+	mux, err := client.NewMux(cfg.Mux)
+	if err != nil {
+		return nil, fmt.Errorf("new engine: %w", err)
+	}
+	return &Engine{
+		cfg:     cfg,
+		mux:     mux,
+		log:     cfg.Logger,
+		events:  make(chan event.GenericEvent),
+		kick:    make(chan struct{}, 1),
+		servers: make(map[string]string),
+		owners:  make(map[routeKey]types.NamespacedName),
+		inbox:   make(map[routeKey][]Inbound),
+		dirty:   make(map[types.NamespacedName]struct{}),
+	}, nil
+}
+
+// Start implements manager.Runnable: it forwards wake-ups to the channel
+// source until ctx ends, then closes every association.
+func (e *Engine) Start(ctx context.Context) error {
+	defer func() {
+		if err := e.mux.Close(); err != nil {
+			e.log.Error(err, "Failed to close the associations")
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.kick:
+		}
+		e.mu.Lock()
+		woken := make([]types.NamespacedName, 0, len(e.dirty))
+		for k := range e.dirty {
+			woken = append(woken, k)
+		}
+		clear(e.dirty)
+		e.mu.Unlock()
+		for _, k := range woken {
+			ev := event.GenericEvent{Object: &v1alpha1.QuotationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name}}}
+			select {
+			case e.events <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// Source returns the channel source that wakes QuotationOrders when a
+// message for one of their negotiations arrived. Use it once.
+func (e *Engine) Source() source.Source {
+	return source.Channel(e.events, &handler.EnqueueRequestForObject{})
+}
+
+// EnsureServer adds the server under name, or replaces it when its
+// configuration changed (fingerprint differs, e.g. a rotated client
+// certificate). The association is dialled in the background.
+func (e *Engine) EnsureServer(name string, sc client.ServerConfig, fingerprint string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old, ok := e.servers[name]
+	if ok && old == fingerprint {
+		return nil
+	}
+	if ok {
+		if err := e.mux.RemoveServer(name); err != nil && !errors.Is(err, client.ErrUnknownServer) {
+			return fmt.Errorf("replace server %q: %w", name, err)
+		}
+		delete(e.servers, name)
+	}
+	if err := e.mux.AddServer(name, sc); err != nil {
+		return fmt.Errorf("ensure server: %w", err)
+	}
+	e.servers[name] = fingerprint
+	e.log.V(1).Info("Added server", "server", name, "address", sc.Address)
+	return nil
+}
+
+// Watch routes the messages of server about customerOrderID to the inbox
+// of that negotiation and wakes owner when one arrives. Calling it again is
+// cheap and changes nothing.
+func (e *Engine) Watch(server, customerOrderID string, owner types.NamespacedName) {
+	k := routeKey{server, customerOrderID}
+	e.mu.Lock()
+	if cur, ok := e.owners[k]; ok && cur == owner {
+		e.mu.Unlock()
+		return
+	}
+	e.owners[k] = owner
+	e.mu.Unlock()
+	e.mux.Register(server, customerOrderID, func(msg wire.Message, at time.Time) {
+		e.record(k, owner, Inbound{Msg: msg, ReceivedAt: at})
+	})
+}
+
+// Forget stops routing the messages of a negotiation and drops its inbox.
+func (e *Engine) Forget(server, customerOrderID string) {
+	k := routeKey{server, customerOrderID}
+	e.mux.Unregister(server, customerOrderID)
+	e.mu.Lock()
+	delete(e.owners, k)
+	delete(e.inbox, k)
+	e.mu.Unlock()
+}
+
+// ForgetOwner forgets every negotiation of owner (a deleted QuotationOrder).
+func (e *Engine) ForgetOwner(owner types.NamespacedName) {
+	e.mu.Lock()
+	var keys []routeKey
+	for k, o := range e.owners {
+		if o == owner {
+			keys = append(keys, k)
+		}
+	}
+	e.mu.Unlock()
+	for _, k := range keys {
+		e.Forget(k.server, k.customerOrderID)
+	}
+}
+
+// record runs on the association's reader goroutine: it must not block.
+func (e *Engine) record(k routeKey, owner types.NamespacedName, in Inbound) {
+	e.mu.Lock()
+	q := append(e.inbox[k], in)
+	if n := len(q) - e.cfg.InboxLimit; n > 0 {
+		q = append(q[:0:0], q[n:]...)
+	}
+	e.inbox[k] = q
+	e.dirty[owner] = struct{}{}
+	e.mu.Unlock()
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Pending returns a copy of the messages recorded for a negotiation, oldest
+// first. They stay recorded until Consume: the reconciler consumes them only
+// once the status that reflects them is persisted.
+func (e *Engine) Pending(server, customerOrderID string) []Inbound {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Inbound(nil), e.inbox[routeKey{server, customerOrderID}]...)
+}
+
+// Consume drops the n oldest messages recorded for a negotiation.
+func (e *Engine) Consume(server, customerOrderID string, n int) {
+	k := routeKey{server, customerOrderID}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.inbox[k]
+	if n >= len(q) {
+		delete(e.inbox, k)
+		return
+	}
+	e.inbox[k] = append(q[:0:0], q[n:]...)
+}
+
+// Send sends msg to server, waiting at most SendTimeout for the association.
+func (e *Engine) Send(ctx context.Context, server string, msg wire.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
+	defer cancel()
+	if err := e.mux.Send(ctx, server, msg); err != nil {
+		if errors.Is(err, client.ErrClosed) {
+			return fmt.Errorf("%w: %w", ErrEngineStopped, err)
+		}
+		return err
+	}
+	return nil
+}

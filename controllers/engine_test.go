@@ -1,0 +1,153 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
+)
+
+// TestEngineRecordsAndWakes checks the engine's inbox: messages are kept per
+// negotiation until consumed (so a failed status write loses none), bounded
+// by InboxLimit (oldest dropped), and each arrival wakes the owner through
+// the channel source.
+// Reference: DESIGN §5 (engine and reconciler split), RFC 8921 §11.4.
+func TestEngineRecordsAndWakes(t *testing.T) {
+	t.Parallel()
+	e, err := NewEngine(EngineConfig{InboxLimit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Start: %v", err)
+		}
+	})
+
+	owner := types.NamespacedName{Namespace: "ns", Name: "qo"}
+	e.Watch("srv", "co-1", owner)
+	k := routeKey{"srv", "co-1"}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		e.record(k, owner, Inbound{Msg: wire.Message{Method: wire.MethodProcessing, Seq: uint32(i)}, ReceivedAt: at})
+	}
+	select {
+	case ev := <-e.events:
+		if got := (types.NamespacedName{Namespace: ev.Object.GetNamespace(), Name: ev.Object.GetName()}); got != owner {
+			t.Errorf("woken: got %s, want %s", got, owner)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up within 10s")
+	}
+	seqs := func() []uint32 {
+		var s []uint32
+		for _, in := range e.Pending("srv", "co-1") {
+			s = append(s, in.Msg.Seq)
+		}
+		return s
+	}
+	if diff := cmp.Diff([]uint32{1, 2}, seqs()); diff != "" {
+		t.Errorf("pending after 3 arrivals with limit 2 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]uint32{1, 2}, seqs()); diff != "" {
+		t.Errorf("Pending must not consume (-want +got):\n%s", diff)
+	}
+	e.Consume("srv", "co-1", 1)
+	if diff := cmp.Diff([]uint32{2}, seqs()); diff != "" {
+		t.Errorf("after Consume(1) (-want +got):\n%s", diff)
+	}
+	e.Watch("srv2", "co-1", owner)
+	e.record(routeKey{"srv2", "co-1"}, owner, Inbound{Msg: wire.Message{Seq: 9}})
+	e.ForgetOwner(owner)
+	if got := len(e.Pending("srv", "co-1")) + len(e.Pending("srv2", "co-1")); got != 0 {
+		t.Errorf("after ForgetOwner: got %d pending, want 0", got)
+	}
+	e.mu.Lock()
+	if n := len(e.owners); n != 0 {
+		t.Errorf("after ForgetOwner: got %d routes, want 0", n)
+	}
+	e.mu.Unlock()
+}
+
+// TestEngineServers checks EnsureServer: idempotent for one fingerprint,
+// replaced for another, and Send to an unknown server is an error.
+func TestEngineServers(t *testing.T) {
+	t.Parallel()
+	e, err := NewEngine(EngineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.mux.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	dial := func(context.Context, string) (transport.Conn, error) {
+		return nil, errors.New("no network in this test")
+	}
+	sc := client.ServerConfig{Address: "127.0.0.1:9", Dial: dial}
+	for i, fp := range []string{"a", "a", "b"} {
+		if err := e.EnsureServer("s", sc, fp); err != nil {
+			t.Fatalf("EnsureServer #%d: %v", i, err)
+		}
+	}
+	if diff := cmp.Diff([]string{"s"}, e.mux.Servers()); diff != "" {
+		t.Errorf("servers (-want +got):\n%s", diff)
+	}
+	if err := e.EnsureServer("bad", client.ServerConfig{}, "x"); !errors.Is(err, client.ErrInvalidConfig) {
+		t.Errorf("invalid config: got %v, want ErrInvalidConfig", err)
+	}
+	err = e.Send(context.Background(), "unknown", wire.Message{})
+	if err == nil {
+		t.Error("send to an unknown server: got nil, want an error")
+	}
+}
+
+// TestEngineConfigValidate checks the refused configurations.
+func TestEngineConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		cfg     EngineConfig
+		wantErr bool
+	}{
+		"zero":             {},
+		"negative timeout": {cfg: EngineConfig{SendTimeout: -1}, wantErr: true},
+		"negative inbox":   {cfg: EngineConfig{InboxLimit: -1}, wantErr: true},
+		"bad mux":          {cfg: EngineConfig{Mux: client.MuxConfig{MinBackoff: -1}}, wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if err := tc.cfg.Validate(); (err != nil) != tc.wantErr {
+				t.Errorf("got %v, want error %v", err, tc.wantErr)
+			}
+		})
+	}
+}

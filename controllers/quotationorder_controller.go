@@ -1,0 +1,726 @@
+/*
+Copyright 2026 The cpnp-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
+)
+
+// Suffixes of the Secrets, owned by a QuotationOrder or by an Agreement,
+// that keep the nonces of their negotiations (RFC 8921 §9.1.5; DESIGN §5:
+// nonces never in spec or status). They differ in their last word, so the
+// Secrets of an order and of an Agreement never share a name.
+const (
+	OrderNonceSecretSuffix     = "-cpnp-order-nonces"
+	AgreementNonceSecretSuffix = "-cpnp-agreement-nonces"
+)
+
+// maxTimerSteps bounds the timers fired in one reconcile per negotiation.
+const maxTimerSteps = 8
+
+// minRequeue is the shortest RequeueAfter, so that a timer the machine does
+// not consume cannot spin the controller.
+const minRequeue = 100 * time.Millisecond
+
+// QuotationOrderReconciler negotiates QuotationOrders (RFC 8921 §8.11.1):
+// it steps the pure client machine (fsm.Client) with what the Engine
+// recorded and with the timers due, persists the status (and the nonce
+// Secret) first, and only then asks the Engine to send (write-ahead,
+// DESIGN §4, §5), so a restart never opens a second remote order.
+type QuotationOrderReconciler struct {
+	// Client reads and writes the API objects.
+	Client ctrlclient.Client
+	// APIReader reads the nonce Secrets past the cache (default Client): a
+	// Secret written by the previous reconcile must be seen by the next one,
+	// or its placeholders could not be restored (v1alpha1.ErrNonceMissing).
+	APIReader ctrlclient.Reader
+	// Engine owns the associations and records what arrived.
+	Engine *Engine
+	// Recorder emits Events; each reason equals the condition's reason.
+	Recorder events.EventRecorder
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the source of transaction IDs, sequence numbers and customer
+	// order identifiers (default crypto/rand.Reader, RFC 8921 §8.4, §13).
+	Rand io.Reader
+}
+
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=offers,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=offers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=providers;clusterproviders,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// SetupWithManager registers the reconciler: it watches QuotationOrders,
+// the Offers and Agreements they own, and the Engine's channel source.
+func (r *QuotationOrderReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.QuotationOrder{}).
+		Owns(&v1alpha1.Offer{}).
+		Owns(&v1alpha1.Agreement{}).
+		WatchesRawSource(r.Engine.Source()).
+		WithOptions(opts).
+		Named("quotationorder").
+		Complete(r)
+}
+
+func (r *QuotationOrderReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *QuotationOrderReconciler) reader() ctrlclient.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
+}
+
+func (r *QuotationOrderReconciler) rand() io.Reader {
+	if r.Rand != nil {
+		return r.Rand
+	}
+	return rand.Reader
+}
+
+// negotiation is the work of one reconcile on one providerRef.
+type negotiation struct {
+	ref     v1alpha1.ProviderReference
+	server  string
+	order   fsm.ClientOrder
+	actions []fsm.Action
+	// consumed is the number of recorded messages stepped.
+	consumed int
+}
+
+// Reconcile runs one level-triggered pass (STYLE §3).
+func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	// The object is read past the cache: stepping a stale status would
+	// redo what the previous reconcile persisted (its patch is refused by
+	// the optimistic lock, but the nonce Secret is written before it).
+	var qo v1alpha1.QuotationOrder
+	if err := r.reader().Get(ctx, req.NamespacedName, &qo); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Engine.ForgetOwner(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get quotation order %s: %w", req.NamespacedName, err)
+	}
+	if !qo.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil // TODO(#controllers): CANCEL behind a finalizer.
+	}
+	base := qo.DeepCopy()
+	now := r.now()
+
+	secret, err := r.nonceSecret(ctx, qo.Namespace, qo.Name+OrderNonceSecretSuffix)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if qo.Status.CustomerOrderID == "" {
+		id, err := client.NewCustomerOrderID(r.rand())
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("quotation order %s: %w", req.NamespacedName, err)
+		}
+		qo.Status.CustomerOrderID = id
+	}
+
+	var (
+		negs     []*negotiation
+		provErr  error
+		terminal error
+		data     = map[string][]byte{}
+		multi    = len(qo.Spec.ProviderRefs) > 1
+	)
+	if secret != nil {
+		maps.Copy(data, secret.Data)
+	}
+	for _, ref := range qo.Spec.ProviderRefs {
+		res, err := ResolveProvider(ctx, r.Client, qo.Namespace, ref)
+		if err == nil {
+			err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
+		}
+		if err != nil {
+			provErr = errors.Join(provErr, err)
+			continue
+		}
+		r.Engine.Watch(res.Server, qo.Status.CustomerOrderID, req.NamespacedName)
+		n, err := r.step(ctx, &qo, ref, res, data, now, multi)
+		if errors.Is(err, reconcile.TerminalError(nil)) {
+			terminal = errors.Join(terminal, err)
+			continue
+		}
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		negs = append(negs, n)
+	}
+	if terminal != nil {
+		meta := orderPhase{Reason: ReasonNegotiationEnded, Message: terminal.Error()}
+		setConditions(&qo, meta)
+		if readyReason(base) != meta.Reason {
+			r.event(&qo, corev1.EventTypeWarning, meta)
+		}
+		// Other negotiations may have stepped: their nonces go first.
+		if err := r.saveNonces(ctx, &qo, qo.Name+OrderNonceSecretSuffix, secret, data); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, errors.Join(r.patchStatus(ctx, base, &qo), terminal)
+	}
+
+	// Agreement: created once a negotiation completed (ACK of the ACCEPT).
+	for _, n := range negs {
+		if n.order.State == fsm.ClientCompleted && n.order.Agreement != nil && qo.Status.AgreementRef == nil {
+			name, err := r.ensureAgreement(ctx, &qo, n)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			qo.Status.AgreementRef = &v1alpha1.LocalObjectReference{Name: name}
+		}
+	}
+
+	qo.Status.State = aggregateState(qo.Status.Providers)
+	qo.Status.Failure = nil
+	if qo.Status.State == v1alpha1.StateCancelled {
+		for _, p := range qo.Status.Providers {
+			if p.Failure != nil {
+				qo.Status.Failure = p.Failure.DeepCopy()
+			}
+		}
+	}
+	phase := phaseOf(&qo)
+	if provErr != nil && phase.Reason != ReasonAgreementReached && phase.Reason != ReasonServerFailed && phase.Reason != ReasonNegotiationEnded {
+		phase = orderPhase{Reason: ReasonProviderUnavailable, Message: provErr.Error()}
+	}
+	setConditions(&qo, phase)
+
+	// Write-ahead (DESIGN §4): nonces, then status, then the sends.
+	if err := r.saveNonces(ctx, &qo, qo.Name+OrderNonceSecretSuffix, secret, data); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.patchStatus(ctx, base, &qo); err != nil {
+		return ctrl.Result{}, err
+	}
+	if old := readyReason(base); old != phase.Reason {
+		typ := corev1.EventTypeNormal
+		if phase.Reason == ReasonServerFailed || phase.Reason == ReasonNegotiationEnded || phase.Reason == ReasonProviderUnavailable {
+			typ = corev1.EventTypeWarning
+		}
+		r.event(&qo, typ, phase)
+	}
+	var next time.Time
+	for _, n := range negs {
+		r.Engine.Consume(n.server, qo.Status.CustomerOrderID, n.consumed)
+		for _, a := range n.actions {
+			s, ok := a.(fsm.Send)
+			if !ok {
+				continue
+			}
+			if err := r.Engine.Send(ctx, n.server, s.Msg); err != nil {
+				// The message is in status; RETRANS_TIMER re-sends it (§11.4).
+				log.Error(err, "Failed to send message", "method", s.Msg.Method.String(),
+					"customerOrderID", s.Msg.CustomerOrderID, "transactionID", s.Msg.TransactionID, "seq", s.Msg.Seq)
+				continue
+			}
+			log.V(1).Info("Sent message", "method", s.Msg.Method.String(), "provider", n.server,
+				"customerOrderID", s.Msg.CustomerOrderID, "transactionID", s.Msg.TransactionID, "seq", s.Msg.Seq)
+		}
+		if _, at, ok := n.order.NextDeadline(); ok && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+		if err := r.syncOffer(ctx, &qo, n); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if provErr != nil {
+		return ctrl.Result{}, provErr
+	}
+	if next.IsZero() {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: max(next.Sub(r.now()), minRequeue)}, nil
+}
+
+// step advances the negotiation with one provider and writes its entry of
+// status.providers and its nonces into data. An invalid spec or lost
+// nonces are terminal errors (reconcile.TerminalError); other errors are
+// transient.
+func (r *QuotationOrderReconciler) step(ctx context.Context, qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference,
+	res ResolvedProvider, data map[string][]byte, now time.Time, multi bool,
+) (*negotiation, error) {
+	entry := providerEntry(qo, ref)
+	prefix := noncePrefix(ref)
+	o, err := v1alpha1.DecodeProtocol(entry.Protocol, v1alpha1.NoncesFromSecretData(data, prefix))
+	if err != nil {
+		return nil, reconcile.TerminalError(fmt.Errorf("provider %s: %w", ref.Name, err))
+	}
+	n := &negotiation{ref: ref, server: res.Server}
+	m := res.Machine
+	stepOne := func(ev fsm.Event) {
+		var acts []fsm.Action
+		o, acts = m.Step(o, ev)
+		n.actions = append(n.actions, acts...)
+	}
+	approved := qo.Spec.Approval != v1alpha1.ApprovalPending
+	if entry.Protocol == nil || o.State == fsm.ClientCreated && approved {
+		// The request is built when it is sent, so that
+		// EXPECTED_RESPONSE_TIME counts from the QUOTATION (§9.1.6).
+		request, err := qo.Spec.Request(now)
+		if err != nil {
+			return nil, reconcile.TerminalError(fmt.Errorf("provider %s: %w", ref.Name, err))
+		}
+		if entry.Protocol == nil {
+			o = fsm.NewClientOrder(qo.Status.CustomerOrderID, request, false)
+		}
+		o.Request = request
+		limit := qo.Spec.ExtensionLimitAt(now)
+		o.ExtensionLimit = &limit
+		if approved {
+			stepOne(fsm.ApproveOrder{At: now})
+		}
+	}
+	if o.State == fsm.ClientAwaitingProcessing {
+		tid, seq, err := newTransaction(r.rand())
+		if err != nil {
+			return nil, err
+		}
+		stepOne(fsm.Quote{At: now, TransactionID: tid, Seq: seq})
+	}
+	pending := r.Engine.Pending(res.Server, qo.Status.CustomerOrderID)
+	for _, in := range pending {
+		stepOne(fsm.MsgReceived{Msg: in.Msg, At: in.ReceivedAt})
+	}
+	n.consumed = len(pending)
+	for range maxTimerSteps {
+		id, at, ok := o.NextDeadline()
+		if !ok || at.After(now) {
+			break
+		}
+		stepOne(fsm.TimerFired{ID: id, At: now})
+	}
+	// Decision on an open offer (RFC 8921 §9.2.4, §9.2.5).
+	if o.Offer != nil && (o.State == fsm.ClientOfferReceived || o.State == fsm.ClientOfferProcessing) {
+		decision, reasons, err := r.decide(ctx, qo, entry, o, multi)
+		if err != nil {
+			return nil, err
+		}
+		switch decision {
+		case v1alpha1.DecisionAccept:
+			stepOne(fsm.AcceptOffer{At: now})
+		case v1alpha1.DecisionDecline:
+			wr, err := v1alpha1.DeclineReasonsToProtocol(reasons)
+			if err != nil {
+				return nil, reconcile.TerminalError(err)
+			}
+			stepOne(fsm.DeclineOffer{At: now, Reasons: wr})
+		}
+		if entry.OfferRef == nil {
+			name, err := r.ensureOffer(ctx, qo, ref, o, decision, reasons)
+			if err != nil {
+				return nil, err
+			}
+			entry.OfferRef = &v1alpha1.LocalObjectReference{Name: name}
+			addOfferRef(qo, name)
+		}
+	}
+	n.order = o
+
+	// Status entry.
+	label := ""
+	if multi {
+		label = string(ref.Kind) + "/" + ref.Name
+	}
+	for _, a := range n.actions {
+		if t, ok := a.(fsm.Transition); ok {
+			qo.Status.History = v1alpha1.AppendHistory(qo.Status.History, v1alpha1.TransitionFromProtocol(label, t))
+		}
+	}
+	entry.State = v1alpha1.ClientState(o.State)
+	if entry.TransactionID == "" && o.Txn.Kind == fsm.TxnQuotation {
+		entry.TransactionID = o.Txn.ID
+	}
+	if entry.ProviderOrderID == "" {
+		entry.ProviderOrderID = o.ProviderOrderID
+	}
+	entry.ExpectedOfferTime = metaTime(o.ExpectedOfferTime)
+	if o.ExpectedOfferTime != nil {
+		qo.Status.ExpectedOfferTime = metaTime(o.ExpectedOfferTime)
+	}
+	if o.Request.ExpectedResponseTime != nil {
+		qo.Status.ExpectedResponseTime = metaTime(o.Request.ExpectedResponseTime)
+	}
+	entry.Failure = nil
+	if o.Failure != nil {
+		f := v1alpha1.FailureFromProtocol(*o.Failure)
+		entry.Failure = &f
+	}
+	raw, nonces, err := v1alpha1.EncodeProtocol(o)
+	if err != nil {
+		return nil, err
+	}
+	entry.Protocol = raw
+	// Keys are only added or replaced, never removed: a nonce the status
+	// may still refer to stays restorable.
+	maps.Copy(data, nonces.SecretData(prefix))
+	return n, nil
+}
+
+// decide returns the decision on the open offer of a negotiation: under
+// Automatic acceptance (one provider) Accept when the offer satisfies every
+// bound of the request (cpd.Satisfies, RFC 7297 §3-4), else Decline with
+// reason 1, unacceptable gap (RFC 8921 Table 3); under Manual acceptance
+// what the user set in the Offer's spec.decision, if anything.
+func (r *QuotationOrderReconciler) decide(ctx context.Context, qo *v1alpha1.QuotationOrder, entry *v1alpha1.ProviderNegotiation,
+	o fsm.ClientOrder, multi bool,
+) (v1alpha1.OfferDecision, []v1alpha1.DeclineReason, error) {
+	if qo.Spec.Acceptance == v1alpha1.AcceptanceAutomatic && !multi {
+		if len(cpd.Satisfies(o.Offer.CPD, o.Request.CPD)) == 0 {
+			return v1alpha1.DecisionAccept, nil, nil
+		}
+		return v1alpha1.DecisionDecline, []v1alpha1.DeclineReason{v1alpha1.DeclineUnacceptableGap}, nil
+	}
+	if entry.OfferRef == nil {
+		return "", nil, nil
+	}
+	var offer v1alpha1.Offer
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: entry.OfferRef.Name}, &offer); err != nil {
+		return "", nil, ctrlclient.IgnoreNotFound(err)
+	}
+	return offer.Spec.Decision, offer.Spec.DeclineReasons, nil
+}
+
+// ensureOffer creates the Offer of a negotiation, owned by the
+// QuotationOrder, with the offered CPD (RFC 8921 §9.2.3); its name is
+// derived from the offer's transaction, so a retried reconcile finds it.
+func (r *QuotationOrderReconciler) ensureOffer(ctx context.Context, qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference,
+	o fsm.ClientOrder, decision v1alpha1.OfferDecision, reasons []v1alpha1.DeclineReason,
+) (string, error) {
+	name := childName(qo.Name, string(ref.Kind)+"/"+ref.Name+"/"+o.Txn.ID)
+	offer := &v1alpha1.Offer{
+		ObjectMeta: metav1.ObjectMeta{Namespace: qo.Namespace, Name: name},
+		Spec: v1alpha1.OfferSpec{
+			QuotationOrderRef: v1alpha1.LocalObjectReference{Name: qo.Name},
+			ProviderRef:       ref,
+			CustomerOrderID:   o.CustomerOrderID,
+			ProviderOrderID:   o.ProviderOrderID,
+			TransactionID:     o.Txn.ID,
+			CPD:               v1alpha1.CPDFromProtocol(o.Offer.CPD),
+			ValidUntil:        *metaTime(&o.Offer.ValidUntil),
+			Decision:          decision,
+			DeclineReasons:    reasons,
+		},
+	}
+	if s := o.Offer.ActivationSchedule; s != nil {
+		as := v1alpha1.ActivationScheduleFromProtocol(*s)
+		offer.Spec.ActivationSchedule = &as
+	}
+	if ie := o.Offer.InformationElements; ie != nil {
+		offer.Spec.ProviderDescription = v1alpha1.ProviderDescriptionFromProtocol(ie.ProviderDescription)
+		offer.Spec.NegotiationOptions = v1alpha1.NegotiationOptionsFromProtocol(ie.NegotiationOptions)
+	}
+	if err := controllerutil.SetControllerReference(qo, offer, r.Client.Scheme()); err != nil {
+		return "", fmt.Errorf("offer %s: %w", name, err)
+	}
+	if err := r.Client.Create(ctx, offer); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("create offer %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// syncOffer writes the status of the negotiation's Offer from the state of
+// the client machine.
+func (r *QuotationOrderReconciler) syncOffer(ctx context.Context, qo *v1alpha1.QuotationOrder, n *negotiation) error {
+	entry := providerEntry(qo, n.ref)
+	if entry.OfferRef == nil || n.order.Offer == nil {
+		return nil
+	}
+	var offer v1alpha1.Offer
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: entry.OfferRef.Name}, &offer); err != nil {
+		return ctrlclient.IgnoreNotFound(err)
+	}
+	base := offer.DeepCopy()
+	st := offerStatus(offer.Spec.Decision, n.order)
+	offer.Status.State = st
+	offer.Status.ObservedGeneration = offer.Generation
+	ms := cpd.Satisfies(n.order.Offer.CPD, n.order.Request.CPD)
+	offer.Status.SatisfiesRequest = metav1.ConditionTrue
+	offer.Status.Mismatches = nil
+	if len(ms) > 0 {
+		offer.Status.SatisfiesRequest = metav1.ConditionFalse
+		for i, m := range ms {
+			if i == 16 {
+				break
+			}
+			offer.Status.Mismatches = append(offer.Status.Mismatches, m.String())
+		}
+	}
+	if offer.Spec.Decision != "" && offer.Status.DecidedAt == nil {
+		t := metav1.NewTime(r.now().UTC().Truncate(time.Second))
+		offer.Status.DecidedAt = &t
+	}
+	offer.Status.Conditions = offerConditions(offer.Status.Conditions, st, offer.Generation)
+	if equality.Semantic.DeepEqual(base.Status, offer.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, &offer, ctrlclient.MergeFrom(base)); err != nil {
+		return fmt.Errorf("patch offer %s status: %w", offer.Name, err)
+	}
+	return nil
+}
+
+// ensureAgreement creates the Agreement of a completed negotiation (RFC
+// 8921 §9.2.4, §9.2.6) with the accepted CPD, owned by the QuotationOrder,
+// and gives it a UUID contract ID (RFC 4122, DESIGN §4), Ready=True, and
+// the client machine's state with its nonces in the Agreement's Secret.
+func (r *QuotationOrderReconciler) ensureAgreement(ctx context.Context, qo *v1alpha1.QuotationOrder, n *negotiation) (string, error) {
+	name := qo.Name
+	agr := &v1alpha1.Agreement{
+		ObjectMeta: metav1.ObjectMeta{Namespace: qo.Namespace, Name: name},
+		Spec: v1alpha1.AgreementSpec{
+			QuotationOrderRef: v1alpha1.LocalObjectReference{Name: qo.Name},
+			ProviderRef:       n.ref,
+			CPD:               v1alpha1.CPDFromProtocol(n.order.Agreement.CPD),
+		},
+	}
+	if err := controllerutil.SetControllerReference(qo, agr, r.Client.Scheme()); err != nil {
+		return "", fmt.Errorf("agreement %s: %w", name, err)
+	}
+	if err := r.Client.Create(ctx, agr); err != nil {
+		if !apierrors.IsAlreadyExists(err) {
+			return "", fmt.Errorf("create agreement %s: %w", name, err)
+		}
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: name}, agr); err != nil {
+			return "", fmt.Errorf("get agreement %s: %w", name, err)
+		}
+	}
+	if agr.Status.ContractID != "" {
+		return name, nil
+	}
+	raw, nonces, err := v1alpha1.EncodeProtocol(n.order)
+	if err != nil {
+		return "", err
+	}
+	secName := name + AgreementNonceSecretSuffix
+	old, err := r.nonceSecret(ctx, agr.Namespace, secName)
+	if err != nil {
+		return "", err
+	}
+	if err := r.saveNonces(ctx, agr, secName, old, nonces.SecretData("")); err != nil {
+		return "", err
+	}
+	base := agr.DeepCopy()
+	a := n.order.Agreement
+	entry := providerEntry(qo, n.ref)
+	since := metaTime(&a.Since)
+	agr.Status = v1alpha1.AgreementStatus{
+		ObservedGeneration: agr.Generation,
+		State:              v1alpha1.AgreementEstablished,
+		ContractID:         uuid.NewString(),
+		CustomerOrderID:    n.order.CustomerOrderID,
+		ProviderOrderID:    n.order.ProviderOrderID,
+		TransactionID:      entry.TransactionID,
+		AgreedAt:           since,
+		AgreedGeneration:   agr.Generation,
+		Activation:         activationOf(a),
+		Protocol:           raw,
+	}
+	if a.ActivationType != "" {
+		if opts := v1alpha1.NegotiationOptionsFromProtocol(&wire.NegotiationOptions{ActivationType: a.ActivationType}); opts != nil {
+			agr.Status.ActivationType = opts.ActivationType
+		}
+	}
+	setReady(&agr.Status.Conditions, agr.Generation, ReasonAgreementReached, "The server acknowledged the ACCEPT (RFC 8921 §9.2.4)")
+	if err := r.Client.Status().Patch(ctx, agr, ctrlclient.MergeFrom(base)); err != nil {
+		return "", fmt.Errorf("patch agreement %s status: %w", name, err)
+	}
+	if r.Recorder != nil {
+		r.Recorder.Eventf(agr, qo, corev1.EventTypeNormal, ReasonAgreementReached, "Negotiate",
+			"Agreement reached with %s, contract ID %s", n.ref.Name, agr.Status.ContractID)
+	}
+	return name, nil
+}
+
+// nonceSecret returns the nonce Secret, or nil when there is none yet.
+func (r *QuotationOrderReconciler) nonceSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	var s corev1.Secret
+	if err := r.reader().Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get nonce secret %s/%s: %w", namespace, name, err)
+	}
+	return &s, nil
+}
+
+// saveNonces makes the Secret name, owned by owner, hold exactly data. It
+// runs before the status that refers to the nonces is written (DESIGN §4).
+// The caller passes old's data plus the new nonces, so nothing is removed.
+func (r *QuotationOrderReconciler) saveNonces(ctx context.Context, owner ctrlclient.Object, name string, old *corev1.Secret, data map[string][]byte) error {
+	if old == nil {
+		if len(data) == 0 {
+			return nil
+		}
+		s := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: owner.GetNamespace(), Name: name},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       data,
+		}
+		if err := controllerutil.SetControllerReference(owner, s, r.Client.Scheme()); err != nil {
+			return fmt.Errorf("nonce secret %s: %w", name, err)
+		}
+		if err := r.Client.Create(ctx, s); err != nil {
+			return fmt.Errorf("create nonce secret %s: %w", name, err)
+		}
+		return nil
+	}
+	if equality.Semantic.DeepEqual(old.Data, data) || len(old.Data) == 0 && len(data) == 0 {
+		return nil
+	}
+	s := old.DeepCopy()
+	s.Data = data
+	if err := r.Client.Update(ctx, s); err != nil {
+		return fmt.Errorf("update nonce secret %s: %w", name, err)
+	}
+	return nil
+}
+
+// patchStatus writes qo's status when it changed, with an optimistic lock
+// so that a stale reconcile cannot overwrite what a newer one persisted.
+func (r *QuotationOrderReconciler) patchStatus(ctx context.Context, base, qo *v1alpha1.QuotationOrder) error {
+	if equality.Semantic.DeepEqual(base.Status, qo.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, qo, ctrlclient.MergeFromWithOptions(base, ctrlclient.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("patch quotation order %s status: %w", qo.Name, err)
+	}
+	return nil
+}
+
+// event emits an Event whose reason is the Ready condition's reason.
+func (r *QuotationOrderReconciler) event(qo *v1alpha1.QuotationOrder, typ string, p orderPhase) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(qo, nil, typ, p.Reason, "Negotiate", "%s", p.Message)
+	}
+}
+
+// readyReason returns the reason of the Ready condition, or "".
+func readyReason(qo *v1alpha1.QuotationOrder) string {
+	for _, c := range qo.Status.Conditions {
+		if c.Type == v1alpha1.ConditionReady {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// providerEntry returns the status.providers entry of ref, adding it.
+func providerEntry(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) *v1alpha1.ProviderNegotiation {
+	if ref.Kind == "" {
+		ref.Kind = v1alpha1.ProviderKindProvider
+	}
+	for i := range qo.Status.Providers {
+		p := &qo.Status.Providers[i]
+		if p.Name == ref.Name && (p.Kind == ref.Kind || p.Kind == "" && ref.Kind == v1alpha1.ProviderKindProvider) {
+			return p
+		}
+	}
+	qo.Status.Providers = append(qo.Status.Providers, v1alpha1.ProviderNegotiation{ProviderReference: ref})
+	return &qo.Status.Providers[len(qo.Status.Providers)-1]
+}
+
+func addOfferRef(qo *v1alpha1.QuotationOrder, name string) {
+	for _, r := range qo.Status.OfferRefs {
+		if r.Name == name {
+			return
+		}
+	}
+	qo.Status.OfferRefs = append(qo.Status.OfferRefs, v1alpha1.LocalObjectReference{Name: name})
+}
+
+// noncePrefix is the Secret data key prefix of one negotiation's nonces.
+func noncePrefix(ref v1alpha1.ProviderReference) string {
+	kind := ref.Kind
+	if kind == "" {
+		kind = v1alpha1.ProviderKindProvider
+	}
+	return string(kind) + "." + ref.Name + "."
+}
+
+// childName is parent plus a short hash of key, a valid object name.
+func childName(parent, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	h := hex.EncodeToString(sum[:])[:10]
+	if len(parent) > 242 {
+		parent = parent[:242]
+	}
+	return parent + "-" + h
+}
+
+// newTransaction draws a TRANSACTION_ID (128 bits, 32 hex digits) and a
+// first sequence number below 2^31 (RFC 8921 §8.4, §9.1.3).
+func newTransaction(r io.Reader) (string, uint32, error) {
+	var b [20]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", 0, fmt.Errorf("draw transaction: %w", err)
+	}
+	seq := (uint32(b[16])<<24 | uint32(b[17])<<16 | uint32(b[18])<<8 | uint32(b[19])) & 0x7fffffff
+	return hex.EncodeToString(b[:16]), seq, nil
+}
+
+// metaTime converts a protocol time to whole seconds (metav1.Time's JSON
+// precision).
+func metaTime(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	m := metav1.NewTime(t.UTC().Truncate(time.Second))
+	return &m
+}
