@@ -32,6 +32,34 @@ limitations under the License.
 // (RFC 7297 §3-4) and declined with reason 1 otherwise (§9.2.5, Table 3).
 // The ACK of the ACCEPT creates the Agreement with a UUID contract ID
 // (§9.2.4). A FAIL from the server (§9.2.10) makes the order Stalled.
+// Under Manual acceptance the order waits in OfferProcessing for the
+// Offer's spec.decision: Accept sends ACCEPT, Decline sends DECLINE with
+// spec.declineReasons (§9.2.5); an Offer left undecided past
+// VALIDITY_OFFER_TIME becomes Expired without anything sent (§9.1.8).
+//
+// AgreementReconciler withdraws deleted Agreements (§9.2.8). Every
+// Agreement carries the finalizer negotiation.cpnp.dev/withdraw from its
+// creation; once the Agreement exists, the QuotationOrder reconciler hands
+// the negotiation over and no longer steps or watches it. On deletion the
+// Agreement reconciler steps fsm.WithdrawOrder (a new TRANSACTION_ID and
+// sequence number from crypto/rand), persists the status before the send,
+// and removes the finalizer only when the server acknowledged the WITHDRAW
+// (fsm.ClientOrder.WithdrawAcked). A WITHDRAW unanswered after every retry
+// raises the alarm of §11.1.2 (a Warning Event WithdrawUnanswered and the
+// cpnp_withdraw_alarms_total counter) and the next cycle runs no sooner
+// than 300 s later (RequeueAfter from fsm.TimerWithdrawCycle). A FAIL to
+// the WITHDRAW makes the Agreement Stalled (WithdrawFailed): the server
+// may still hold the agreement, and an administrator removes the finalizer.
+//
+// Ownership: the Agreement stays owned (controller reference) by its
+// QuotationOrder, so that deleting the order deletes the Agreement; this
+// is safe because garbage collection only sets the Agreement's deletion
+// timestamp, and the finalizer runs the WITHDRAW before the object goes.
+// The nonce Secret of the Agreement is owned by the Agreement and outlives
+// the WITHDRAW under background deletion (the default); foreground
+// deletion of the Agreement would delete it first and is not supported.
+// Deleting the Provider or its Secrets before the Agreement blocks the
+// withdrawal (it is retried with backoff) until they are back.
 //
 // ResolveProvider turns a Provider or ClusterProvider reference into a
 // client.ServerConfig; credentials come only from Secrets.

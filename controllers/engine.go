@@ -91,6 +91,22 @@ type Inbound struct {
 // identifier (RFC 8921 §9.1.1).
 type routeKey struct{ server, customerOrderID string }
 
+// ownerKind is the kind of object a negotiation's messages wake.
+type ownerKind int
+
+const (
+	// ownerOrder: a QuotationOrder (the negotiation, §9.2.1-§9.2.6).
+	ownerOrder ownerKind = iota
+	// ownerAgreement: an Agreement (its WITHDRAW, §9.2.8).
+	ownerAgreement
+)
+
+// owner is the object that a negotiation's messages wake.
+type owner struct {
+	kind ownerKind
+	name types.NamespacedName
+}
+
 // Engine is the operator's client engine (DESIGN §5, "Engine and reconciler
 // split"): a manager Runnable that owns the associations with the CPNP
 // servers (a client.Mux), records what arrives per order and wakes the
@@ -99,17 +115,18 @@ type routeKey struct{ server, customerOrderID string }
 // reconciler steps fsm.Client with what was recorded, persists the status,
 // and only then asks the engine to Send (write-ahead, DESIGN §4).
 type Engine struct {
-	cfg    EngineConfig
-	mux    *client.Mux
-	log    logr.Logger
-	events chan event.GenericEvent
-	kick   chan struct{}
+	cfg       EngineConfig
+	mux       *client.Mux
+	log       logr.Logger
+	events    chan event.GenericEvent
+	agrEvents chan event.GenericEvent
+	kick      chan struct{}
 
 	mu      sync.Mutex
 	servers map[string]string // server name -> configuration fingerprint
-	owners  map[routeKey]types.NamespacedName
+	owners  map[routeKey]owner
 	inbox   map[routeKey][]Inbound
-	dirty   map[types.NamespacedName]struct{}
+	dirty   map[owner]struct{}
 }
 
 // NewEngine returns an engine without servers; Start runs it.
@@ -134,15 +151,16 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		return nil, fmt.Errorf("new engine: %w", err)
 	}
 	return &Engine{
-		cfg:     cfg,
-		mux:     mux,
-		log:     cfg.Logger,
-		events:  make(chan event.GenericEvent),
-		kick:    make(chan struct{}, 1),
-		servers: make(map[string]string),
-		owners:  make(map[routeKey]types.NamespacedName),
-		inbox:   make(map[routeKey][]Inbound),
-		dirty:   make(map[types.NamespacedName]struct{}),
+		cfg:       cfg,
+		mux:       mux,
+		log:       cfg.Logger,
+		events:    make(chan event.GenericEvent),
+		agrEvents: make(chan event.GenericEvent),
+		kick:      make(chan struct{}, 1),
+		servers:   make(map[string]string),
+		owners:    make(map[routeKey]owner),
+		inbox:     make(map[routeKey][]Inbound),
+		dirty:     make(map[owner]struct{}),
 	}, nil
 }
 
@@ -161,16 +179,20 @@ func (e *Engine) Start(ctx context.Context) error {
 		case <-e.kick:
 		}
 		e.mu.Lock()
-		woken := make([]types.NamespacedName, 0, len(e.dirty))
+		woken := make([]owner, 0, len(e.dirty))
 		for k := range e.dirty {
 			woken = append(woken, k)
 		}
 		clear(e.dirty)
 		e.mu.Unlock()
 		for _, k := range woken {
-			ev := event.GenericEvent{Object: &v1alpha1.QuotationOrder{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name}}}
+			meta := metav1.ObjectMeta{Namespace: k.name.Namespace, Name: k.name.Name}
+			ev, ch := event.GenericEvent{Object: &v1alpha1.QuotationOrder{ObjectMeta: meta}}, e.events
+			if k.kind == ownerAgreement {
+				ev, ch = event.GenericEvent{Object: &v1alpha1.Agreement{ObjectMeta: meta}}, e.agrEvents
+			}
 			select {
-			case e.events <- ev:
+			case ch <- ev:
 			case <-ctx.Done():
 				return nil
 			}
@@ -182,6 +204,13 @@ func (e *Engine) Start(ctx context.Context) error {
 // message for one of their negotiations arrived. Use it once.
 func (e *Engine) Source() source.Source {
 	return source.Channel(e.events, &handler.EnqueueRequestForObject{})
+}
+
+// AgreementSource returns the channel source that wakes Agreements when a
+// message for their WITHDRAW arrived (WatchAgreement). Use it once, and
+// only with an AgreementReconciler running.
+func (e *Engine) AgreementSource() source.Source {
+	return source.Channel(e.agrEvents, &handler.EnqueueRequestForObject{})
 }
 
 // EnsureServer adds the server under name, or replaces it when its
@@ -211,17 +240,28 @@ func (e *Engine) EnsureServer(name string, sc client.ServerConfig, fingerprint s
 // Watch routes the messages of server about customerOrderID to the inbox
 // of that negotiation and wakes owner when one arrives. Calling it again is
 // cheap and changes nothing.
-func (e *Engine) Watch(server, customerOrderID string, owner types.NamespacedName) {
+func (e *Engine) Watch(server, customerOrderID string, order types.NamespacedName) {
+	e.watch(server, customerOrderID, owner{ownerOrder, order})
+}
+
+// WatchAgreement is Watch for the WITHDRAW of an Agreement (RFC 8921
+// §9.2.8): the messages of the negotiation wake the Agreement, through
+// AgreementSource, instead of its QuotationOrder.
+func (e *Engine) WatchAgreement(server, customerOrderID string, agreement types.NamespacedName) {
+	e.watch(server, customerOrderID, owner{ownerAgreement, agreement})
+}
+
+func (e *Engine) watch(server, customerOrderID string, o owner) {
 	k := routeKey{server, customerOrderID}
 	e.mu.Lock()
-	if cur, ok := e.owners[k]; ok && cur == owner {
+	if cur, ok := e.owners[k]; ok && cur == o {
 		e.mu.Unlock()
 		return
 	}
-	e.owners[k] = owner
+	e.owners[k] = o
 	e.mu.Unlock()
 	e.mux.Register(server, customerOrderID, func(msg wire.Message, at time.Time) {
-		e.record(k, owner, Inbound{Msg: msg, ReceivedAt: at})
+		e.record(k, o, Inbound{Msg: msg, ReceivedAt: at})
 	})
 }
 
@@ -235,12 +275,13 @@ func (e *Engine) Forget(server, customerOrderID string) {
 	e.mu.Unlock()
 }
 
-// ForgetOwner forgets every negotiation of owner (a deleted QuotationOrder).
-func (e *Engine) ForgetOwner(owner types.NamespacedName) {
+// ForgetOwner forgets every negotiation of order (a deleted
+// QuotationOrder); those of its Agreement stay.
+func (e *Engine) ForgetOwner(order types.NamespacedName) {
 	e.mu.Lock()
 	var keys []routeKey
 	for k, o := range e.owners {
-		if o == owner {
+		if o == (owner{ownerOrder, order}) {
 			keys = append(keys, k)
 		}
 	}
@@ -251,14 +292,14 @@ func (e *Engine) ForgetOwner(owner types.NamespacedName) {
 }
 
 // record runs on the association's reader goroutine: it must not block.
-func (e *Engine) record(k routeKey, owner types.NamespacedName, in Inbound) {
+func (e *Engine) record(k routeKey, o owner, in Inbound) {
 	e.mu.Lock()
 	q := append(e.inbox[k], in)
 	if n := len(q) - e.cfg.InboxLimit; n > 0 {
 		q = append(q[:0:0], q[n:]...)
 	}
 	e.inbox[k] = q
-	e.dirty[owner] = struct{}{}
+	e.dirty[o] = struct{}{}
 	e.mu.Unlock()
 	select {
 	case e.kick <- struct{}{}:

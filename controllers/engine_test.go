@@ -51,17 +51,17 @@ func TestEngineRecordsAndWakes(t *testing.T) {
 		}
 	})
 
-	owner := types.NamespacedName{Namespace: "ns", Name: "qo"}
-	e.Watch("srv", "co-1", owner)
+	qo := types.NamespacedName{Namespace: "ns", Name: "qo"}
+	e.Watch("srv", "co-1", qo)
 	k := routeKey{"srv", "co-1"}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		e.record(k, owner, Inbound{Msg: wire.Message{Method: wire.MethodProcessing, Seq: uint32(i)}, ReceivedAt: at})
+		e.record(k, owner{ownerOrder, qo}, Inbound{Msg: wire.Message{Method: wire.MethodProcessing, Seq: uint32(i)}, ReceivedAt: at})
 	}
 	select {
 	case ev := <-e.events:
-		if got := (types.NamespacedName{Namespace: ev.Object.GetNamespace(), Name: ev.Object.GetName()}); got != owner {
-			t.Errorf("woken: got %s, want %s", got, owner)
+		if got := (types.NamespacedName{Namespace: ev.Object.GetNamespace(), Name: ev.Object.GetName()}); got != qo {
+			t.Errorf("woken: got %s, want %s", got, qo)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no wake-up within 10s")
@@ -83,9 +83,9 @@ func TestEngineRecordsAndWakes(t *testing.T) {
 	if diff := cmp.Diff([]uint32{2}, seqs()); diff != "" {
 		t.Errorf("after Consume(1) (-want +got):\n%s", diff)
 	}
-	e.Watch("srv2", "co-1", owner)
-	e.record(routeKey{"srv2", "co-1"}, owner, Inbound{Msg: wire.Message{Seq: 9}})
-	e.ForgetOwner(owner)
+	e.Watch("srv2", "co-1", qo)
+	e.record(routeKey{"srv2", "co-1"}, owner{ownerOrder, qo}, Inbound{Msg: wire.Message{Seq: 9}})
+	e.ForgetOwner(qo)
 	if got := len(e.Pending("srv", "co-1")) + len(e.Pending("srv2", "co-1")); got != 0 {
 		t.Errorf("after ForgetOwner: got %d pending, want 0", got)
 	}

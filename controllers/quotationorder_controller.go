@@ -184,6 +184,11 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		maps.Copy(data, secret.Data)
 	}
 	for _, ref := range qo.Spec.ProviderRefs {
+		if handedOver(&qo, ref) {
+			// The Agreement's reconciler owns the negotiation from now on
+			// (its WITHDRAW, RFC 8921 §9.2.8): no Watch, no step.
+			continue
+		}
 		res, err := ResolveProvider(ctx, r.Client, qo.Namespace, ref)
 		if err == nil {
 			err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
@@ -517,13 +522,14 @@ func (r *QuotationOrderReconciler) syncOffer(ctx context.Context, qo *v1alpha1.Q
 }
 
 // ensureAgreement creates the Agreement of a completed negotiation (RFC
-// 8921 §9.2.4, §9.2.6) with the accepted CPD, owned by the QuotationOrder,
+// 8921 §9.2.4, §9.2.6) with the accepted CPD, owned by the QuotationOrder
+// and carrying WithdrawFinalizer (deleting it runs the WITHDRAW, §9.2.8),
 // and gives it a UUID contract ID (RFC 4122, DESIGN §4), Ready=True, and
 // the client machine's state with its nonces in the Agreement's Secret.
 func (r *QuotationOrderReconciler) ensureAgreement(ctx context.Context, qo *v1alpha1.QuotationOrder, n *negotiation) (string, error) {
 	name := qo.Name
 	agr := &v1alpha1.Agreement{
-		ObjectMeta: metav1.ObjectMeta{Namespace: qo.Namespace, Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: qo.Namespace, Name: name, Finalizers: []string{WithdrawFinalizer}},
 		Spec: v1alpha1.AgreementSpec{
 			QuotationOrderRef: v1alpha1.LocalObjectReference{Name: qo.Name},
 			ProviderRef:       n.ref,
@@ -659,6 +665,23 @@ func readyReason(qo *v1alpha1.QuotationOrder) string {
 		}
 	}
 	return ""
+}
+
+// handedOver reports whether the negotiation with ref completed and its
+// Agreement exists: the AgreementReconciler continues it.
+func handedOver(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) bool {
+	if qo.Status.AgreementRef == nil {
+		return false
+	}
+	if ref.Kind == "" {
+		ref.Kind = v1alpha1.ProviderKindProvider
+	}
+	for _, p := range qo.Status.Providers {
+		if p.Name == ref.Name && (p.Kind == ref.Kind || p.Kind == "" && ref.Kind == v1alpha1.ProviderKindProvider) {
+			return p.State == v1alpha1.StateCompleted
+		}
+	}
+	return false
 }
 
 // providerEntry returns the status.providers entry of ref, adding it.

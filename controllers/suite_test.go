@@ -155,6 +155,13 @@ func namespace(t *testing.T, c client.Client, prefix string) string {
 // called or the test ends; stop waits for the manager to return.
 func manager(t *testing.T) (stop func()) {
 	t.Helper()
+	return managerWith(t, nil)
+}
+
+// managerWith is manager with agreementNow, when not nil, as the clock of
+// the AgreementReconciler.
+func managerWith(t *testing.T, agreementNow func() time.Time) (stop func()) {
+	t.Helper()
 	mgr, err := ctrl.NewManager(apiCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -177,6 +184,11 @@ func manager(t *testing.T) (stop func()) {
 	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}); err != nil {
 		t.Fatal(err)
 	}
+	ar := &controllers.AgreementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine,
+		Recorder: mgr.GetEventRecorder("cpnp-operator"), Now: agreementNow}
+	if err := ar.SetupWithManager(mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
@@ -197,12 +209,20 @@ func manager(t *testing.T) (stop func()) {
 type cpnpServer struct {
 	addr string
 	srv  *server.Server
+	pol  *policy.Pools
 }
 
 // startServer runs a server for tenant acme with pool "wan" (1 Gb/s each
 // way, QoS class gold, automatic approval); maxBps, when not zero, caps what
 // acme may hold each way, so that larger requests get a counter-offer.
 func startServer(t *testing.T, p *cpnptest.PKI, maxBps int64) *cpnpServer {
+	t.Helper()
+	return startServerWith(t, p, maxBps, 0)
+}
+
+// startServerWith is startServer with the pool's offer validity (RFC 8921
+// §9.1.8) set to validity when not zero.
+func startServerWith(t *testing.T, p *cpnptest.PKI, maxBps int64, validity time.Duration) *cpnpServer {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{})
 	if err != nil {
@@ -213,11 +233,12 @@ func startServer(t *testing.T, p *cpnptest.PKI, maxBps int64) *cpnpServer {
 	if maxBps != 0 {
 		tenant.MaxIncomingBps, tenant.MaxOutgoingBps = &maxBps, &maxBps
 	}
-	pol, err := policy.New(policy.Config{
-		Pools: []policy.Pool{{Name: "wan", Capacity: policy.Capacity{IncomingBps: 1e9, OutgoingBps: 1e9},
-			QoSClasses: []policy.QoSClass{gold}, Approval: policy.Approval{Mode: policy.ApprovalAutomatic}}},
-		Tenants: []policy.Tenant{tenant},
-	})
+	pool := policy.Pool{Name: "wan", Capacity: policy.Capacity{IncomingBps: 1e9, OutgoingBps: 1e9},
+		QoSClasses: []policy.QoSClass{gold}, Approval: policy.Approval{Mode: policy.ApprovalAutomatic}}
+	if validity != 0 {
+		pool.OfferValidity = &policy.Duration{Duration: validity}
+	}
+	pol, err := policy.New(policy.Config{Pools: []policy.Pool{pool}, Tenants: []policy.Tenant{tenant}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +265,7 @@ func startServer(t *testing.T, p *cpnptest.PKI, maxBps int64) *cpnpServer {
 			t.Errorf("close server store: %v", err)
 		}
 	})
-	return &cpnpServer{addr: l.Addr().String(), srv: srv}
+	return &cpnpServer{addr: l.Addr().String(), srv: srv, pol: pol}
 }
 
 // provider creates, in ns, the Secrets of tenant acme (CA and client

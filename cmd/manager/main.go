@@ -144,6 +144,15 @@ func run(args []string) error {
 	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
 		return fmt.Errorf("quotationorder controller: %w", err)
 	}
+	ar := &controllers.AgreementReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Engine:    engine,
+		Recorder:  mgr.GetEventRecorder("cpnp-operator"),
+	}
+	if err := ar.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
+		return fmt.Errorf("agreement controller: %w", err)
+	}
 	if err := errors.Join(mgr.AddHealthzCheck("healthz", healthz.Ping), mgr.AddReadyzCheck("readyz", healthz.Ping)); err != nil {
 		return fmt.Errorf("health checks: %w", err)
 	}
