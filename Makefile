@@ -12,6 +12,13 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 FUZZTIME ?= 30s
 # BENCHTIME is passed to -benchtime under `make bench`.
 BENCHTIME ?= 1s
+# BENCH_OUT keeps the output of the last `make bench`; the end-to-end ratios
+# are computed from it, so from numbers measured in the same run.
+BENCH_OUT ?= bench.out
+# LOSSY_N is the number of negotiations of `make test-lossy` (CPNP_LOSSY_N);
+# LOSSY_SEED seeds its lossy relay (CPNP_LOSSY_SEED).
+LOSSY_N ?= 1000
+LOSSY_SEED ?= 8921
 # PROTOCOL_PKGS are the pure protocol packages whose coverage is reported.
 PROTOCOL_PKGS ?= ./pkg/cpnp/wire/... ./pkg/cpnp/cpd/... ./pkg/cpnp/fsm/... ./pkg/cpnp/session/...
 
@@ -79,6 +86,16 @@ test: ## Run all tests; the protocol library runs with -race, the API tests agai
 	go test -race -count=1 ./pkg/cpnp/...
 	assets="$$($(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/envtest-assets.sh --assets-only)"; \
 	KUBEBUILDER_ASSETS="$$assets" CPNP_REQUIRE_ENVTEST=1 go test -count=1 $$(go list ./... | grep -v '/pkg/cpnp/')
+	$(MAKE) --no-print-directory test-quickstart
+
+.PHONY: test-quickstart
+test-quickstart: ## Run the README's standalone quick start in a fresh shell and temporary directory (hack/quickstart-test.sh).
+	hack/quickstart-test.sh
+
+.PHONY: test-lossy
+test-lossy: ## Run LOSSY_N (1000) negotiations engine to engine through a seeded lossy relay (pkg/cpnp/e2e) and print the outcomes.
+	CPNP_LOSSY_N=$(LOSSY_N) CPNP_LOSSY_SEED=$(LOSSY_SEED) go test -race -count=1 -timeout=30m -v \
+	  -run='^TestLossyNegotiations$$' ./pkg/cpnp/e2e/
 
 .PHONY: test-race
 test-race: ## Run every test with the race detector.
@@ -99,8 +116,36 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
 	done
 
 .PHONY: bench
-bench: ## Run the benchmarks (allocations reported).
-	go test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/...
+bench: ## Run the benchmarks (allocations reported) and print the end-to-end ratios of BenchmarkE2E (DESIGN §7).
+	go test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... | tee $(BENCH_OUT)
+	@awk "$$BENCH_RATIOS" $(BENCH_OUT)
+
+# BENCH_RATIOS reads the BenchmarkE2E lines of one `make bench` run and prints
+# each end-to-end figure next to its baseline and target (pkg/cpnp/e2e).
+define BENCH_RATIOS
+/^BenchmarkE2E\// {
+	name = $$1; sub(/^BenchmarkE2E\//, "", name); sub(/-[0-9]+$$/, "", name)
+	for (i = 3; i < NF; i += 2) v[name "|" $$(i + 1)] = $$i
+}
+function verdict(ok) { return ok ? "meets the target" : "BELOW THE TARGET" }
+END {
+	if (!("echo|msgs/s" in v) || !("negotiation|negotiations/s" in v)) { print "make bench: no BenchmarkE2E results"; exit }
+	print ""; print "End-to-end figures (BenchmarkE2E, this run, this machine):"
+	r = v["negotiation|negotiations/s"] * 6 / v["echo|msgs/s"]
+	printf "  throughput  %.0f negotiations/s x 6 msgs = %.0f msgs/s vs raw DTLS echo %.0f msgs/s: ratio %.3f (target >= 0.5, %s)\n", \
+		v["negotiation|negotiations/s"], v["negotiation|negotiations/s"] * 6, v["echo|msgs/s"], r, verdict(r >= 0.5)
+	r = v["negotiation-latency|p99-ms"] / v["echo-latency|p99-ms"]
+	printf "  latency     negotiation p50 %.3f ms, p99 %.3f ms vs 3 echo round trips p50 %.3f ms, p99 %.3f ms: p99 ratio %.2f (target <= 3, %s)\n", \
+		v["negotiation-latency|p50-ms"], v["negotiation-latency|p99-ms"], v["echo-latency|p50-ms"], v["echo-latency|p99-ms"], r, verdict(r <= 3)
+	r = v["handshake-flood|handshakes/s"] / v["handshake|handshakes/s"]
+	printf "  handshakes  %.1f/s during a flood (%.0f ClientHellos/s) vs %.1f/s without: ratio %.2f (target >= 0.8, %s)\n", \
+		v["handshake-flood|handshakes/s"], v["handshake-flood|flood-attempts/s"], v["handshake|handshakes/s"], r, verdict(r >= 0.8)
+	r = v["idle-association|heap-B/assoc"] / 1024
+	printf "  idle        %.1f KB heap (+ %.1f KB goroutine stacks) per idle association on the server (target <= 60 KB heap, %s)\n", \
+		r, v["idle-association|stack-B/assoc"] / 1024, verdict(r <= 60)
+}
+endef
+export BENCH_RATIOS
 
 ##@ Build
 

@@ -136,6 +136,9 @@ const (
 	DefaultMinBackoff = 250 * time.Millisecond
 	// DefaultMaxBackoff bounds the wait between two dials of a server.
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultStaleAfter is the silence after a retransmission after which
+	// the next one re-dials the association (MuxConfig.StaleAfter).
+	DefaultStaleAfter = 5 * time.Second
 )
 
 // MuxConfig configures a Mux. The zero value is valid.
@@ -162,6 +165,16 @@ type MuxConfig struct {
 	// OnDrop, when set, is called for every received message discarded
 	// before it reached a Handler. It must not block.
 	OnDrop func(server string, reason DropReason)
+	// StaleAfter: a retransmission (§11.4) closes the association, and goes
+	// out on a new one, when an earlier retransmission on it was sent at
+	// least StaleAfter ago and nothing arrived since, on an association that
+	// did deliver messages before (default DefaultStaleAfter; negative:
+	// never). DTLS has no keep-alive: a server that restarted on the same
+	// address lost the association and silently drops our records, and
+	// pion ignores the ICMP port-unreachable errors (a TemporaryError), so
+	// without this a client would retransmit into a dead association until
+	// its retries ran out.
+	StaleAfter time.Duration
 }
 
 // Validate reports a configuration that cannot work.
@@ -198,6 +211,9 @@ func (c MuxConfig) withDefaults() MuxConfig {
 	}
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = wire.DefaultMaxMessageSize
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = DefaultStaleAfter
 	}
 	return c
 }

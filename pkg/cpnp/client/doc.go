@@ -29,7 +29,11 @@ arrived). It keeps one association per server (DESIGN §4: all transactions
 between one client identity and one server share one association), over
 DTLS 1.2 (§8.1, the default) or TLS, each with its own address, server
 name, CA pool and client certificate (ServerConfig). A broken association
-is dialled again with a bounded exponential backoff.
+is dialled again with a bounded exponential backoff. DTLS has no keep-alive
+and pion ignores ICMP port-unreachable errors, so an association whose
+server restarted looks alive but is dead: a retransmission (§11.4) closes
+and re-dials an association that stayed silent since an earlier
+retransmission at least MuxConfig.StaleAfter (5 s) before.
 
 One reader goroutine per association decodes each datagram (wire.Decode)
 and routes the message to the Handler registered for (server name, customer

@@ -224,6 +224,8 @@ type outbox struct {
 type outItem struct {
 	msg     wire.Message
 	flushed chan struct{}
+	// retransmission marks a request re-sent by RETRANS_TIMER (§11.4).
+	retransmission bool
 }
 
 // NewEngine returns an engine holding every order of cfg.Store, with their
@@ -326,7 +328,7 @@ func (e *Engine) runOutbox(ctx context.Context, name string, ob *outbox) {
 			}
 			msg := it.msg
 			sctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
-			err := e.mux.Send(sctx, name, msg)
+			err := e.mux.send(sctx, name, msg, it.retransmission)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				e.log.V(1).Info("Failed to send message", "peer", name, "method", msg.Method.String(),

@@ -44,6 +44,13 @@ type link struct {
 	conn    transport.Conn // nil while there is no association
 	changed chan struct{}  // closed (and replaced) whenever conn changes
 	lastErr error          // the last dial failure, nil after a success
+	// heard counts the datagrams conn delivered; mark is the first
+	// retransmission sent on conn since the last of them, if marked
+	// (closeIfSilent).
+	heard     uint64
+	marked    bool
+	markAt    time.Time
+	markHeard uint64
 }
 
 func newLink(m *Mux, name string, sc ServerConfig) *link {
@@ -89,6 +96,9 @@ func (l *link) set(c transport.Conn, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.conn = c
+	if c != nil {
+		l.heard, l.marked = 0, false
+	}
 	if c != nil || err != nil {
 		l.lastErr = err
 	}
@@ -164,8 +174,46 @@ func (l *link) read(c transport.Conn) (delivered bool, cause error) {
 			return delivered, err
 		}
 		delivered = true
+		l.mu.Lock()
+		l.heard++
+		l.mu.Unlock()
 		l.m.deliver(l.name, data)
 	}
+}
+
+// closeIfSilent is called before a retransmission on c, the current
+// association. It closes c, and reports true, when c delivered messages
+// before but nothing since an earlier retransmission sent at least
+// StaleAfter ago: the server probably lost the association (a restart);
+// the link then dials again. Otherwise it marks this retransmission as the
+// start of the silence, unless one is marked already.
+func (l *link) closeIfSilent(c transport.Conn) bool {
+	stale := l.m.cfg.StaleAfter
+	if stale < 0 {
+		return false
+	}
+	now := l.m.cfg.Clock.Now()
+	l.mu.Lock()
+	if l.conn != c {
+		l.mu.Unlock()
+		return false
+	}
+	if !l.marked || l.heard != l.markHeard {
+		l.marked, l.markAt, l.markHeard = true, now, l.heard
+		l.mu.Unlock()
+		return false
+	}
+	silent := now.Sub(l.markAt)
+	if l.heard == 0 || silent < stale {
+		l.mu.Unlock()
+		return false
+	}
+	l.marked = false
+	l.mu.Unlock()
+	l.m.log.V(1).Info("Closing a silent association before a retransmission", "peer", l.name,
+		"address", l.addr, "silentFor", silent.String())
+	_ = c.Close()
+	return true
 }
 
 // sleep waits d on the Mux clock; it returns false when the link stops first.

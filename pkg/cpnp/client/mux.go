@@ -168,6 +168,13 @@ func (m *Mux) Unregister(server, customerOrderID string) {
 // encoding error of an invalid message, and, when ctx ends first, an error
 // that wraps ctx.Err() and names the last dial failure, if any.
 func (m *Mux) Send(ctx context.Context, server string, msg wire.Message) error {
+	return m.send(ctx, server, msg, false)
+}
+
+// send is Send; a retransmission (§11.4) first closes an association that
+// went silent after an earlier retransmission (link.closeIfSilent,
+// MuxConfig.StaleAfter), so that it goes out on a new one.
+func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retransmission bool) error {
 	data, err := wire.Encode(msg)
 	if err != nil {
 		return fmt.Errorf("send %s to %q: %w", msg.Method, server, err)
@@ -178,6 +185,9 @@ func (m *Mux) Send(ctx context.Context, server string, msg wire.Message) error {
 	}
 	for {
 		c, changed := l.current()
+		if c != nil && retransmission && l.closeIfSilent(c) {
+			retransmission = false // once: the next association is new
+		}
 		if c != nil {
 			err := c.WriteMessage(ctx, data)
 			if err == nil {

@@ -130,7 +130,7 @@ func (e *Engine) send(ent *entry, s fsm.Send) {
 		return
 	}
 	select {
-	case ob.ch <- outItem{msg: msg}:
+	case ob.ch <- outItem{msg: msg, retransmission: s.Retransmission}:
 	default:
 		e.cfg.Metrics.sendFailed()
 		e.log.V(1).Info("Dropped message: outbox full", "peer", server, "method", msg.Method.String(),
