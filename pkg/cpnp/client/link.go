@@ -125,6 +125,9 @@ func (l *link) run() {
 			}
 			handshake := errors.Is(err, transport.ErrHandshakeFailed)
 			cfg.Metrics.dialFailed(handshake)
+			// Record the error before the hook runs, so that whoever the
+			// hook wakes (Connect, Send) already sees this dial's failure.
+			l.set(nil, err)
 			if handshake && cfg.OnHandshakeFailure != nil {
 				cfg.OnHandshakeFailure(l.name, err)
 			}
@@ -134,7 +137,6 @@ func (l *link) run() {
 				lg = log
 			}
 			lg.Info("Failed to open association", "error", err.Error(), "retryIn", backoff.String(), "failures", failures)
-			l.set(nil, err)
 			if !l.sleep(backoff) {
 				return
 			}
