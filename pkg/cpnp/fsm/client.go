@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
@@ -160,17 +159,7 @@ func (o ClientOrder) Terminal() bool {
 // NextDeadline returns the earliest armed timer. Ties go to the timer that
 // sorts first by ID, so the answer is deterministic.
 func (o ClientOrder) NextDeadline() (TimerID, time.Time, bool) {
-	var (
-		id  TimerID
-		at  time.Time
-		got bool
-	)
-	for _, k := range slices.Sorted(maps.Keys(o.Timers)) {
-		if t := o.Timers[k]; !got || t.Before(at) {
-			id, at, got = k, t, true
-		}
-	}
-	return id, at, got
+	return nextDeadline(o.Timers)
 }
 
 // Clone returns a deep copy of the order: maps, slices, pointers and CPDs

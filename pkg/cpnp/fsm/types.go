@@ -19,6 +19,8 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
@@ -457,4 +459,20 @@ func cloneMessage(m *wire.Message) *wire.Message {
 	c.ActivationSchedule = cloneSchedule(m.ActivationSchedule)
 	c.InformationElements = cloneIEs(m.InformationElements)
 	return &c
+}
+
+// nextDeadline returns the earliest deadline of timers. Ties go to the timer
+// that sorts first by ID, so the answer is deterministic.
+func nextDeadline(timers map[TimerID]time.Time) (TimerID, time.Time, bool) {
+	var (
+		id  TimerID
+		at  time.Time
+		got bool
+	)
+	for _, k := range slices.Sorted(maps.Keys(timers)) {
+		if t := timers[k]; !got || t.Before(at) {
+			id, at, got = k, t, true
+		}
+	}
+	return id, at, got
 }
