@@ -207,7 +207,7 @@ func TestSubscribe(t *testing.T) {
 
 // TestEngineLifecycle covers Run, Close and commands around them.
 func TestEngineLifecycle(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	eng, err := client.NewEngine(client.Config{Store: client.NewMemoryStore(), Clock: cpnptest.NewFakeClock(t0)})
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +281,7 @@ func TestRemoveServer(t *testing.T) {
 // TestTLSTransport negotiates over TLS instead of DTLS.
 // Reference: DESIGN §2 (transport: DTLS 1.2 and TLS).
 func TestTLSTransport(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	srv := clienttest.NewTLSServer(t, p.ServerConfig())
 	eng, err := client.NewEngine(client.Config{Store: client.NewMemoryStore()})

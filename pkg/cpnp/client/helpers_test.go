@@ -66,7 +66,7 @@ type option func(*client.Config)
 // the engine. Tests that use it must not run in parallel.
 func newHarness(t *testing.T, opts ...option) *harness {
 	t.Helper()
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	h := &harness{
 		t:       t,

@@ -53,7 +53,7 @@ func quotation(id string) wire.Message {
 // Reference: RFC 8921 §10.1, §13 ("The client must silently discard CPNP
 // responses received from unknown CPNP servers").
 func TestMuxRouting(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	a := clienttest.NewServer(t, p.ServerConfig())
 	b := clienttest.NewServer(t, p.ServerConfig())
@@ -166,7 +166,7 @@ func TestMuxRouting(t *testing.T) {
 // again and later sends go over the new association.
 // Reference: DESIGN §4 (one association per client identity and server).
 func TestMuxRedial(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	srv := clienttest.NewServer(t, p.ServerConfig())
 	metrics := &client.Metrics{}
@@ -220,7 +220,7 @@ func TestMuxRedial(t *testing.T) {
 // Connect and Send.
 // Reference: RFC 8921 §8.1, §13 (mutual authentication).
 func TestMuxHandshakeFailure(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	rogue := clienttest.NewServer(t, p.RogueServerConfig())
 	metrics := &client.Metrics{}

@@ -65,7 +65,7 @@ func TestReorderedAndRepeatedMessages(t *testing.T) {
 // (DTLS discards the duplicated records, RFC 6347 §4.1.2.6; CPNP copes
 // with the rest, §11.3, §11.4).
 func TestLossyPath(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := clienttest.NewPKI(t)
 	srv := clienttest.NewServer(t, p.ServerConfig())
 	relay, err := cpnptest.NewRelay(cpnptest.RelayConfig{

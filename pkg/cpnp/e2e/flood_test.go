@@ -29,7 +29,6 @@ import (
 	"github.com/pion/dtls/v3"
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
 
-	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client/clienttest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
@@ -176,7 +175,7 @@ func TestHandshakeFlood(t *testing.T) {
 	const handshakeTimeout = 5 * time.Second
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			clienttest.CheckGoroutines(t)
+			cpnptest.CheckGoroutines(t)
 			p := cpnptest.NewPKI(t, idAcme, idGlobex)
 			clk := cpnptest.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 			srv := startServer(t, p, serverOptions{clock: clk, tune: func(c *transport.Config) {

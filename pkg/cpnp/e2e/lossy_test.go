@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
-	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client/clienttest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
@@ -125,7 +124,7 @@ type lossyResult struct {
 // Reference: RFC 8921 §11.4 (retransmission, duplicates), §11.3 (sequence
 // numbers), §9.1.8 (offer validity), §8.11; DESIGN §4, §7.
 func TestLossyNegotiations(t *testing.T) {
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	n := int(envInt(t, "CPNP_LOSSY_N", lossyDefaultN))
 	if testing.Short() && n > 20 {
 		n = 20

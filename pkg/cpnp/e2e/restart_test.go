@@ -33,7 +33,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client/clienttest"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/pki"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
@@ -281,7 +281,7 @@ func agreed(o map[string]any) bool {
 // in-flight transactions correctly and keeps agreements).
 func TestKillRestartStandaloneServer(t *testing.T) {
 	sa := newStandalone(t)
-	clienttest.CheckGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	srv := sa.start("127.0.0.1:0")
 	addr := srv.dtls
 	roots, err := pki.LoadCertPool(sa.files.CACert)

@@ -22,6 +22,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
 // benchEcho measures message round trips over one association: the raw
@@ -163,7 +165,7 @@ func TestIdleAssociationHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures memory of 200 associations")
 	}
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	const pairs = 100
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())

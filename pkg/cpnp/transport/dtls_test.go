@@ -30,6 +30,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pion/dtls/v3"
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
 // testTimeout bounds every network test step.
@@ -115,7 +117,7 @@ func jsonMessage(n int) []byte {
 // Reference: RFC 8921 §8.1 (DTLS is the default transport), §13 (mutual
 // authentication); DESIGN §3 (identity, datagram limit, fragmentation).
 func TestDTLSMutualAuthEcho(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -184,7 +186,7 @@ func acceptOne(t *testing.T, l Listener) <-chan Conn {
 
 // Reference: DESIGN §3 "Identity of a peer": URI SAN if present, else CN.
 func TestDTLSServerSeesIdentity(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	for _, tc := range []struct {
@@ -217,7 +219,7 @@ func TestDTLSServerSeesIdentity(t *testing.T) {
 // authenticated"), §8.1 (server name); each refusal has its own error and
 // the server keeps serving others.
 func TestDTLSRefusedHandshakes(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -273,7 +275,7 @@ func TestDTLSRefusedHandshakes(t *testing.T) {
 // Reference: RFC 8921 §13 ("The client must silently discard CPNP responses
 // received from unknown CPNP servers").
 func TestDTLSClientRefusesUnknownServer(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	cfg := p.clientConfig(&p.clientCN)
@@ -345,7 +347,7 @@ func plainDTLSClient(t *testing.T, addr string, cert tls.Certificate) *dtls.Conn
 // object in one DTLS record, so any DTLS client can speak CPNP; larger ones
 // use the fragmentation envelope of docs/wire.md.
 func TestDTLSGenericClientCompatibility(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	accepted := acceptOne(t, l)
@@ -450,7 +452,7 @@ func TestDTLSGenericClientCompatibility(t *testing.T) {
 // Reference: DESIGN §3 (idle association 5 min by default): an association
 // without traffic is closed on both sides.
 func TestDTLSIdleExpiry(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -486,7 +488,7 @@ func TestDTLSIdleExpiry(t *testing.T) {
 
 // Traffic postpones idle expiry.
 func TestDTLSTrafficKeepsAssociationOpen(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	scfg := p.serverConfig()
 	scfg.IdleTimeout = 2 * time.Second
@@ -504,7 +506,7 @@ func TestDTLSTrafficKeepsAssociationOpen(t *testing.T) {
 
 // ReadMessage honours its context and leaves the association usable.
 func TestDTLSReadContext(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	serveEcho(t, l)
@@ -525,7 +527,7 @@ func TestDTLSReadContext(t *testing.T) {
 
 // Close ends everything: Accept and reads report net.ErrClosed.
 func TestDTLSClose(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l, err := ListenDTLS("127.0.0.1:0", p.serverConfig())
 	if err != nil {
@@ -564,7 +566,7 @@ func TestDTLSClose(t *testing.T) {
 
 // WriteMessage refuses what cannot be sent.
 func TestDTLSWriteLimits(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	cfg := p.clientConfig(&p.clientCN)
@@ -610,7 +612,7 @@ func TestSplitHostDefaultServerName(t *testing.T) {
 // Reference: RFC 8921 §13 (mutual authentication is the default; the
 // opt-out exists for lab setups).
 func TestDTLSInsecureNoClientAuth(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	scfg := p.serverConfig()
 	scfg.InsecureNoClientAuth = true

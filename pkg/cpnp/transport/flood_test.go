@@ -26,13 +26,15 @@ import (
 
 	"github.com/pion/dtls/v3"
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
 // Reference: DESIGN §4 "DTLS admission": a flood of stalled ClientHellos
 // from many source ports does not keep a legitimate client from completing
 // its handshake, and handshakes run concurrently.
 func TestDTLSHalfOpenFlood(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	legit := loopbackAlias(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
@@ -120,7 +122,7 @@ func TestDTLSHalfOpenFlood(t *testing.T) {
 // Reference: DESIGN §4 "DTLS admission": at the global cap the oldest
 // half-open handshake makes room for a new one.
 func TestDTLSGlobalCapEvictsOldest(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	legit := loopbackAlias(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
@@ -161,7 +163,7 @@ func TestDTLSGlobalCapEvictsOldest(t *testing.T) {
 
 // Reference: DESIGN §3 (handshake timeout 10 s by default, configurable).
 func TestDTLSStalledHandshakeTimesOut(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()

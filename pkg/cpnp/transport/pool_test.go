@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
 // fakeConn is a Conn without a network, for Pool tests.
@@ -214,7 +216,7 @@ func TestPoolCloseClosesConns(t *testing.T) {
 // The pool over real DTLS: idle expiry of the association leads to a new
 // dial on the next Get.
 func TestPoolDTLSIdleRedial(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "dtls", p.serverConfig())
 	serveEcho(t, l)

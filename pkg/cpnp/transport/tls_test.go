@@ -27,13 +27,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
 // Reference: RFC 8921 §8.1 ("CPNP ... can run over any transport
 // protocol"), §13 (TLS with mutual authentication); docs/wire.md (TLS
 // framing: newline-delimited JSON).
 func TestTLSMutualAuthEcho(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -65,7 +67,7 @@ func TestTLSMutualAuthEcho(t *testing.T) {
 
 // Reference: DESIGN §3 "Identity of a peer".
 func TestTLSServerSeesIdentity(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "tls", p.serverConfig())
 	for _, tc := range []struct {
@@ -93,7 +95,7 @@ func TestTLSServerSeesIdentity(t *testing.T) {
 
 // Reference: RFC 8921 §13 (mutual authentication), §8.1 (server name).
 func TestTLSRefusedHandshakes(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -159,7 +161,7 @@ func rawTLSClient(t *testing.T, addr string) *tls.Conn {
 // Reference: docs/wire.md, TLS framing: "\n" ends a message, a preceding
 // "\r" is tolerated, empty lines are skipped.
 func TestTLSFraming(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "tls", p.serverConfig())
 	accepted := acceptOne(t, l)
@@ -221,7 +223,7 @@ func TestTLSFraming(t *testing.T) {
 // Reference: docs/wire.md, TLS framing: at most MaxMessageSize per line;
 // a longer line ends the association.
 func TestTLSOversizeLine(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	scfg := p.serverConfig()
 	scfg.Reassembly.MaxMessageSize = 10000
@@ -266,7 +268,7 @@ func TestTLSOversizeLine(t *testing.T) {
 
 // Reference: DESIGN §3 (idle association 5 min by default), for TLS too.
 func TestTLSIdleExpiry(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	scfg := p.serverConfig()
 	scfg.IdleTimeout = 200 * time.Millisecond
@@ -288,7 +290,7 @@ func TestTLSIdleExpiry(t *testing.T) {
 
 // Reference: DESIGN §4 "DTLS admission" (the same caps guard TLS).
 func TestTLSHalfOpenPerSource(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	metrics := &Metrics{}
 	scfg := p.serverConfig()
@@ -325,7 +327,7 @@ func TestTLSHalfOpenPerSource(t *testing.T) {
 // Reference: RFC 8921 §13 ("the guidance given in [RFC7525] must be
 // followed").
 func TestTLS12Client(t *testing.T) {
-	checkGoroutines(t)
+	cpnptest.CheckGoroutines(t)
 	p := getPKI(t)
 	l := listen(t, "tls", p.serverConfig())
 	accepted := acceptOne(t, l)

@@ -17,8 +17,9 @@ limitations under the License.
 // Package clienttest holds test doubles for the CPNP client shell and its
 // users (package client, cmd/cpnpctl): a scripted CPNP server over real
 // DTLS or TLS on loopback, whose test decides message by message what the
-// server answers (RFC 8921 §9.2), a test PKI (mutual authentication, §13)
-// and a goroutine-leak check. It is not imported by production code.
+// server answers (RFC 8921 §9.2), and a test PKI (mutual authentication,
+// §13). The goroutine-leak check is cpnptest.CheckGoroutines. It is not
+// imported by production code.
 //
 // The scripted server is deliberately dumb: it decodes what arrives, hands
 // it to the test in arrival order (Expect, Next) and writes whatever the

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package transport
+package cpnptest
 
 import (
 	"runtime"
@@ -24,13 +24,16 @@ import (
 	"time"
 )
 
-// checkGoroutines fails the test if goroutines started during it are still
-// running shortly after it ended (the cleanups registered after this call
-// run first). Tests that use it must not run in parallel with others.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
+// CheckGoroutines fails the test if goroutines started after this call are
+// still running once the test and the cleanups registered after this call
+// have finished (Go runs cleanups last-in first-out). Goroutines that end
+// on their own are waited for up to 10 s, by polling; the poll interval is
+// not an assertion. Tests that use it must not run in parallel with
+// others, whose goroutines it would count.
+func CheckGoroutines(tb testing.TB) {
+	tb.Helper()
 	before := goroutineIDs()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			leaked := newGoroutines(before)
@@ -38,7 +41,7 @@ func checkGoroutines(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+				tb.Errorf("leaked %d goroutines:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 				return
 			}
 			runtime.Gosched()
@@ -64,7 +67,7 @@ func newGoroutines(before map[int]bool) []string {
 			strings.Contains(g, "testing.(*T).Run(") ||
 			strings.Contains(g, "testing.(*T).Parallel(") ||
 			strings.Contains(g, "testing.tRunner.func1") ||
-			strings.Contains(g, "transport.goroutineStacks(") {
+			strings.Contains(g, "cpnptest.goroutineStacks(") {
 			continue
 		}
 		out = append(out, g)
@@ -83,7 +86,7 @@ func goroutineStacks() []string {
 	}
 }
 
-// goroutineID parses "goroutine 42 [running]:".
+// goroutineID parses the ID of "goroutine 123 [running]:".
 func goroutineID(stack string) int {
 	f := strings.Fields(stack)
 	if len(f) < 2 {
