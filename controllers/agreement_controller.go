@@ -74,8 +74,10 @@ func init() {
 	metrics.Registry.MustRegister(withdrawAlarms)
 }
 
-// AgreementReconciler withdraws deleted Agreements (RFC 8921 §9.2.8): it
-// keeps WithdrawFinalizer on every Agreement; on deletion it steps
+// AgreementReconciler runs ACTIVATE (RFC 8921 §9.2.11) and UPDATE (§9.2.9)
+// for live Agreements whose spec.activation or spec.cpd changed (see live),
+// and withdraws deleted Agreements (RFC 8921 §9.2.8): it keeps
+// WithdrawFinalizer on every Agreement; on deletion it steps
 // fsm.WithdrawOrder on the client machine kept in the Agreement's status,
 // persists the status (and the nonce Secret) before the send (write-ahead,
 // DESIGN §4), and removes the finalizer only once the server acknowledged
@@ -104,6 +106,7 @@ type AgreementReconciler struct {
 func (r *AgreementReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Agreement{}).
+		Owns(&v1alpha1.Offer{}).
 		WatchesRawSource(r.Engine.AgreementSource()).
 		WithOptions(opts).
 		Named("agreement").
@@ -139,7 +142,7 @@ func (r *AgreementReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	if agr.DeletionTimestamp.IsZero() {
 		if controllerutil.ContainsFinalizer(&agr, WithdrawFinalizer) {
-			return ctrl.Result{}, nil
+			return r.live(ctx, &agr)
 		}
 		base := agr.DeepCopy()
 		controllerutil.AddFinalizer(&agr, WithdrawFinalizer)

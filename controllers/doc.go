@@ -32,12 +32,37 @@ limitations under the License.
 // (RFC 7297 §3-4) and declined with reason 1 otherwise (§9.2.5, Table 3).
 // The ACK of the ACCEPT creates the Agreement with a UUID contract ID
 // (§9.2.4). A FAIL from the server (§9.2.10) makes the order Stalled.
+// A request for more time (§9.2.2, Figs. 11/12) is answered by the client
+// machine from spec.extensionLimit (fsm.ClientOrder.ExtensionLimit, set
+// when the QUOTATION is sent): granted with an ACK up to the limit
+// (status.expectedOfferTime shows the new time), refused beyond it with
+// FAIL 7, which cancels the order (Stalled, status.failure code 7).
 // Under Manual acceptance the order waits in OfferProcessing for the
 // Offer's spec.decision: Accept sends ACCEPT, Decline sends DECLINE with
 // spec.declineReasons (§9.2.5); an Offer left undecided past
 // VALIDITY_OFFER_TIME becomes Expired without anything sent (§9.1.8).
 //
-// AgreementReconciler withdraws deleted Agreements (§9.2.8). Every
+// AgreementReconciler runs ACTIVATE (§9.2.11) when an Agreement's
+// spec.activation differs from status.activation.observedSchedule: a new
+// transaction stepped with fsm.ActivateOrder, the status persisted before
+// the send (state Activating, Reconciling=True); the ACK sets
+// status.activation and observedSchedule (Ready=True, reason Activated); a
+// FAIL (8 for an agreement not negotiated with activation type Explicit)
+// or no answer sets status.failure, Stalled=True (ActivationFailed) and a
+// Warning Event, leaves the agreement as it was, and is not retried until
+// spec.activation changes again (a new generation).
+//
+// Editing an Agreement's spec.cpd runs an UPDATE cycle (§9.2.9, §11.1.3)
+// from the same reconciler: UPDATE with spec.expectedResponseTime (state
+// Updating), the server's OFFER becomes an Offer owned by the Agreement
+// (spec.agreementRef, status.updateOfferRef) decided per spec.acceptance
+// like a QuotationOrder's, and the ACK of the ACCEPT puts the new CPD in
+// force (status.agreedGeneration/agreedAt, Ready=True reason Updated). A
+// cycle that ends otherwise (FAIL, DECLINE, expiry) keeps the previous
+// agreement (DESIGN §3): status.failure, Stalled=True (UpdateFailed), a
+// Warning Event, no retry until spec.cpd changes again.
+//
+// AgreementReconciler also withdraws deleted Agreements (§9.2.8). Every
 // Agreement carries the finalizer negotiation.cpnp.dev/withdraw from its
 // creation; once the Agreement exists, the QuotationOrder reconciler hands
 // the negotiation over and no longer steps or watches it. On deletion the

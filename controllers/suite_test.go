@@ -224,6 +224,25 @@ func startServer(t *testing.T, p *cpnptest.PKI, maxBps int64) *cpnpServer {
 // §9.1.8) set to validity when not zero.
 func startServerWith(t *testing.T, p *cpnptest.PKI, maxBps int64, validity time.Duration) *cpnpServer {
 	t.Helper()
+	return startServerOpts(t, p, serverOpts{maxBps: maxBps, validity: validity})
+}
+
+// serverOpts are the knobs of startServerOpts; the zero value is
+// startServer(t, p, 0).
+type serverOpts struct {
+	// maxBps, when not zero, caps what acme may hold each way.
+	maxBps int64
+	// validity, when not zero, is the pool's offer validity (§9.1.8).
+	validity time.Duration
+	// approval, when not empty, is the pool's approval mode (RFC 8921
+	// §8.2, §12.2); Manual holds every order in AwaitingProcessing.
+	approval policy.ApprovalMode
+}
+
+// startServerOpts is startServer with the options o.
+func startServerOpts(t *testing.T, p *cpnptest.PKI, o serverOpts) *cpnpServer {
+	t.Helper()
+	maxBps, validity := o.maxBps, o.validity
 	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +254,9 @@ func startServerWith(t *testing.T, p *cpnptest.PKI, maxBps int64, validity time.
 	}
 	pool := policy.Pool{Name: "wan", Capacity: policy.Capacity{IncomingBps: 1e9, OutgoingBps: 1e9},
 		QoSClasses: []policy.QoSClass{gold}, Approval: policy.Approval{Mode: policy.ApprovalAutomatic}}
+	if o.approval != "" {
+		pool.Approval.Mode = o.approval
+	}
 	if validity != 0 {
 		pool.OfferValidity = &policy.Duration{Duration: validity}
 	}
