@@ -163,7 +163,8 @@ type AgreementStatus struct {
 	// activation says whether the service is active.
 	// +optional
 	Activation *AgreementActivation `json:"activation,omitempty"`
-	// updateOfferRef names the Offer of the UPDATE cycle in progress.
+	// updateOfferRef names the Offer of the UPDATE cycle in progress, or of
+	// the last one once it has ended (its status says how it ended).
 	// +optional
 	UpdateOfferRef *LocalObjectReference `json:"updateOfferRef,omitempty"`
 	// failure says why the last transaction failed (a failed UPDATE leaves
