@@ -202,6 +202,13 @@ func (m *Metrics) sentMsg(meth wire.Method) {
 	}
 }
 
+// unsentMsg takes back the count of a message whose write failed (see Mux.Send).
+func (m *Metrics) unsentMsg(meth wire.Method) {
+	if m != nil && meth > 0 && meth < numMethods {
+		m.sent[meth].Add(^uint64(0)) // minus one
+	}
+}
+
 func (m *Metrics) receivedMsg(meth wire.Method) {
 	if m != nil && meth > 0 && meth < numMethods {
 		m.received[meth].Add(1)

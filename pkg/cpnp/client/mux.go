@@ -189,9 +189,15 @@ func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retrans
 			retransmission = false // once: the next association is new
 		}
 		if c != nil {
+			// Count before the write: the peer may answer, and the caller
+			// see that answer, before WriteMessage returns. A failed write
+			// takes the count back.
+			m.cfg.Metrics.sentMsg(msg.Method)
 			err := c.WriteMessage(ctx, data)
+			if err != nil {
+				m.cfg.Metrics.unsentMsg(msg.Method)
+			}
 			if err == nil {
-				m.cfg.Metrics.sentMsg(msg.Method)
 				m.log.V(4).Info("Sent message", "peer", server, "method", msg.Method.String(),
 					"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq)
 				return nil
