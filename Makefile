@@ -34,6 +34,10 @@ help: ## Show this help.
 .PHONY: ci
 ci: verify lint test ## What CI runs (.ci/run): verify, lint and test.
 
+.PHONY: demo
+demo: ## Watch the operator negotiate on this machine: local API server, cpnp-server, manager; orders to Agreements (hack/demo.sh, docs/demo.md).
+	@$(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/demo.sh
+
 ##@ Development
 
 .PHONY: fmt
@@ -87,10 +91,15 @@ test: ## Run all tests; the protocol library runs with -race, the API tests agai
 	assets="$$($(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/envtest-assets.sh --assets-only)"; \
 	KUBEBUILDER_ASSETS="$$assets" CPNP_REQUIRE_ENVTEST=1 go test -count=1 $$(go list ./... | grep -v '/pkg/cpnp/')
 	$(MAKE) --no-print-directory test-quickstart
+	$(MAKE) --no-print-directory test-demo
 
 .PHONY: test-quickstart
 test-quickstart: ## Run the README's standalone quick start in a fresh shell and temporary directory (hack/quickstart-test.sh).
 	hack/quickstart-test.sh
+
+.PHONY: test-demo
+test-demo: ## Check that config/default and config/demo render, then run `make demo` non-interactively and check its outcome (hack/demo-test.sh).
+	$(ENVTEST_ASSETS_ENV) hack/demo-test.sh
 
 .PHONY: test-lossy
 test-lossy: ## Run LOSSY_N (1000) negotiations engine to engine through a seeded lossy relay (pkg/cpnp/e2e) and print the outcomes.
@@ -146,6 +155,20 @@ END {
 }
 endef
 export BENCH_RATIOS
+
+# BENCH_ORDERS, BENCH_AGREEMENTS and BENCH_CONCURRENCY size `make
+# bench-operator` (docs/benchmarks.md); BENCH_OPERATOR_OUT keeps its output.
+BENCH_ORDERS ?= 1000
+BENCH_AGREEMENTS ?= 10000
+BENCH_CONCURRENCY ?= 4
+BENCH_OPERATOR_OUT ?= bench-operator.out
+
+.PHONY: bench-operator
+bench-operator: ## Run the operator benchmark against envtest (issue #4): orders/s, API writes per order, raw status-write ratio, heap with 10,000 Agreements.
+	assets="$$($(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/envtest-assets.sh --assets-only)"; \
+	KUBEBUILDER_ASSETS="$$assets" CPNP_REQUIRE_ENVTEST=1 BENCH_ORDERS=$(BENCH_ORDERS) BENCH_AGREEMENTS=$(BENCH_AGREEMENTS) \
+	  BENCH_CONCURRENCY=$(BENCH_CONCURRENCY) go test -count=1 -run='^$$' -bench='^BenchmarkOperator$$' -benchtime=1x \
+	  -timeout=20m ./test/benchoperator/ | tee $(BENCH_OPERATOR_OUT)
 
 ##@ Build
 

@@ -14,16 +14,24 @@
 # limitations under the License.
 
 # envtest-assets.sh builds the control plane that envtest needs (kube-apiserver
-# and etcd) from Go modules, because prebuilt envtest binaries cannot be
-# downloaded here, and installs the pinned code-generation and chart tools
-# (controller-gen, helm) into ./bin with `go install`.
+# and etcd) and kubectl from Go modules, because prebuilt envtest binaries
+# cannot be downloaded here, and installs the pinned code-generation and chart
+# tools (controller-gen, helm) into ./bin with `go install`.
 #
 # Usage:
 #   KUBEBUILDER_ASSETS="$(hack/envtest-assets.sh)" go test ./...
-#   hack/envtest-assets.sh [--assets-only | --tools-only | --check] [-h]
+#   hack/envtest-assets.sh [--assets-only | --tools-only | --kubectl] [--check] [-h]
+#
+# --assets-only  the control plane only (what the envtest tests need);
+# --tools-only   controller-gen and helm only;
+# --kubectl      the control plane and kubectl; prints the kubectl path;
+# --check        build nothing: exit 1 unless the control plane (with
+#                --kubectl: and kubectl) is cached, else print as above.
+# Without a mode it installs everything: tools, control plane and kubectl.
 #
 # stdout carries exactly one line, the directory to use as KUBEBUILDER_ASSETS
-# (nothing with --tools-only); progress and errors go to stderr.
+# (the kubectl path with --kubectl; nothing with --tools-only); progress and
+# errors go to stderr.
 #
 # The control plane is cached outside the repository in
 #   ${CPNP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpnp-operator}/envtest/k8s-<v>_etcd-<v>_<os>-<arch>/
@@ -31,9 +39,13 @@
 # a temporary name and renamed into place only after both builds succeeded, so
 # an interrupted or failed run leaves nothing that a later run would trust.
 # A run that finds the stamp does nothing and finishes in well under a second.
+# kubectl is built on demand (--kubectl, or no mode) into the same directory,
+# under a temporary name renamed into place when it works, so a cached control
+# plane is kept and an existing ${ASSETS_DIR}/kubectl is always a complete one
+# (envtest also finds it there, as $KUBEBUILDER_ASSETS/kubectl).
 #
 # A cold build takes 5 to 10 minutes on two cores (kube-apiserver 4.5 to 8,
-# etcd 1 to 1.5, plus the tools 2); it runs under `nice` so that it yields to
+# etcd 1 to 1.5, plus the tools 2; kubectl 3 to 5 more); it runs under `nice` so that it yields to
 # other work. The Go build and module caches (GOCACHE, GOMODCACHE) are the
 # defaults, so a rebuild after the cache directory was removed mostly links.
 #
@@ -62,11 +74,13 @@ usage() {
 }
 
 mode=all
+check=false
 while (($# > 0)); do
 	case "$1" in
 	--assets-only) mode=assets ;;
 	--tools-only) mode=tools ;;
-	--check) mode=check ;;
+	--kubectl) mode=kubectl ;;
+	--check) check=true ;;
 	-h | --help)
 		usage
 		exit 0
@@ -108,6 +122,7 @@ readonly ASSETS_PARENT="${CACHE_ROOT}/envtest"
 readonly ASSETS_KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_${GOOS}-${GOARCH}"
 readonly ASSETS_DIR="${ASSETS_PARENT}/${ASSETS_KEY}"
 readonly STAMP="${ASSETS_DIR}/.stamp"
+readonly KUBECTL="${ASSETS_DIR}/kubectl"
 
 # The throwaway modules must not pick up a go.work or flags meant for the repo.
 export GOWORK=off GO111MODULE=on GOFLAGS="-buildvcs=false" CGO_ENABLED=0
@@ -143,6 +158,12 @@ assets_ok() {
 		grep -qxF "key=${ASSETS_KEY}" "${STAMP}"
 }
 
+# kubectl_ok succeeds when the cached kubectl is there (it is only ever
+# renamed into place complete and working, see ensure_kubectl).
+kubectl_ok() {
+	assets_ok && [[ -x "${KUBECTL}" ]]
+}
+
 # modfile_of downloads module $1 and prints the path of its go.mod.
 modfile_of() {
 	local json reason
@@ -165,15 +186,16 @@ go_header() {
 	grep -E '^(go|godebug) ' "$1" || true
 }
 
-# build_kube_apiserver builds kube-apiserver into directory $1, using the
-# empty directory $2 as its throwaway main module.
+# build_kubernetes_cmd builds command k8s.io/kubernetes/cmd/$3 into directory
+# $1, using the empty directory $2 as its throwaway main module; $4 says how
+# long it takes.
 #
 # k8s.io/kubernetes cannot be built with `go install pkg@version`: its go.mod
 # replaces the k8s.io/<staging> modules with paths inside its own tree. A
 # throwaway main module requires it and maps each of those modules to the
 # published k8s.io/<staging> release of the same minor (v0.<minor>.<patch>).
-build_kube_apiserver() {
-	local out="$1" mod="$2" start kgomod staging m ldflags date
+build_kubernetes_cmd() {
+	local out="$1" mod="$2" cmd="$3" duration="$4" start kgomod staging m ldflags date
 	start="$(date +%s)"
 	log "resolving k8s.io/kubernetes@${K8S_VERSION} (staging modules at ${K8S_STAGING_VERSION})"
 	kgomod="$(modfile_of "k8s.io/kubernetes@${K8S_VERSION}")"
@@ -183,7 +205,7 @@ build_kube_apiserver() {
 		/=>[[:space:]]*\.\/staging\// { sub(/^replace[[:space:]]+/, ""); print $1 }' "${kgomod}")"
 	[[ -n "${staging}" ]] || die "found no ./staging replace directives in ${kgomod}"
 	{
-		echo "module cpnp.invalid/envtest/kube-apiserver"
+		echo "module cpnp.invalid/envtest/${cmd}"
 		echo
 		go_header "${kgomod}"
 		echo
@@ -195,9 +217,9 @@ build_kube_apiserver() {
 		done
 		echo ")"
 	} >"${mod}/go.mod"
-	log "fetching the kube-apiserver dependencies ($(wc -w <<<"${staging}") staging modules replaced)"
-	(cd "${mod}" && go get "k8s.io/kubernetes/cmd/kube-apiserver@${K8S_VERSION}" >&2) ||
-		die "resolving k8s.io/kubernetes/cmd/kube-apiserver@${K8S_VERSION} failed; see above"
+	log "fetching the ${cmd} dependencies ($(wc -w <<<"${staging}") staging modules replaced)"
+	(cd "${mod}" && go get "k8s.io/kubernetes/cmd/${cmd}@${K8S_VERSION}" >&2) ||
+		die "resolving k8s.io/kubernetes/cmd/${cmd}@${K8S_VERSION} failed; see above"
 	date="$(cd "${mod}" && module_time "k8s.io/kubernetes")"
 	# The same -X flags as kubernetes' hack/lib/version.sh, so that /version
 	# and the clients report v1.<minor>.<patch> instead of v0.0.0-master.
@@ -206,11 +228,11 @@ build_kube_apiserver() {
 		ldflags+=" -X ${m}.gitVersion=${K8S_VERSION} -X ${m}.gitMajor=1 -X ${m}.gitMinor=${K8S_MINOR}"
 		[[ -z "${date}" ]] || ldflags+=" -X ${m}.buildDate=${date}"
 	done
-	log "building kube-apiserver ${K8S_VERSION} (5 to 8 minutes on 2 cores when cold)"
+	log "building ${cmd} ${K8S_VERSION} (${duration} on 2 cores when cold)"
 	(cd "${mod}" && nicely go build -trimpath -ldflags "${ldflags}" \
-		-o "${out}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2) ||
-		die "building kube-apiserver ${K8S_VERSION} failed; see above"
-	log "built kube-apiserver in $(elapsed "${start}")"
+		-o "${out}/${cmd}" "k8s.io/kubernetes/cmd/${cmd}" >&2) ||
+		die "building ${cmd} ${K8S_VERSION} failed; see above"
+	log "built ${cmd} in $(elapsed "${start}")"
 }
 
 # build_etcd builds etcd into directory $1, using the empty directory $2 as
@@ -270,7 +292,7 @@ ensure_assets() {
 	log "building the envtest control plane into ${ASSETS_DIR}"
 
 	build_etcd "${out}" "${work}/etcd"
-	build_kube_apiserver "${out}" "${work}/kube-apiserver"
+	build_kubernetes_cmd "${out}" "${work}/kube-apiserver" kube-apiserver "5 to 8 minutes"
 
 	"${out}/kube-apiserver" --version >/dev/null 2>&1 || die "the built kube-apiserver does not run"
 	"${out}/etcd" --version >/dev/null 2>&1 || die "the built etcd does not run"
@@ -287,6 +309,32 @@ ensure_assets() {
 	# new directory, never a half-written one.
 	mv -T -- "${out}" "${ASSETS_DIR}"
 	log "control plane ready in $(elapsed "${start}"): ${ASSETS_DIR}"
+}
+
+# ensure_kubectl builds kubectl into the cached control plane directory unless
+# it is there; the control plane must be there (ensure_assets).
+ensure_kubectl() {
+	kubectl_ok && return 0
+	# The same lock as ensure_assets (a no-op re-lock when it already holds it).
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>"${ASSETS_PARENT}/.lock"
+		if ! flock -n 9; then
+			log "another build holds ${ASSETS_PARENT}/.lock; waiting for it"
+			flock 9
+		fi
+		kubectl_ok && return 0
+		rm -rf -- "${ASSETS_PARENT}/.tmp-kubectl-${ASSETS_KEY}".*
+	fi
+	local start work
+	start="$(date +%s)"
+	work="$(mktemp -d "${ASSETS_PARENT}/.tmp-kubectl-${ASSETS_KEY}.XXXXXX")"
+	CLEANUP+=("${work}")
+	mkdir -p "${work}/out" "${work}/kubectl"
+	build_kubernetes_cmd "${work}/out" "${work}/kubectl" kubectl "3 to 5 minutes"
+	"${work}/out/kubectl" version --client >/dev/null 2>&1 || die "the built kubectl does not run"
+	# Same file system: the rename publishes a complete binary or nothing.
+	mv -f -- "${work}/out/kubectl" "${KUBECTL}"
+	log "kubectl ready in $(elapsed "${start}"): ${KUBECTL}"
 }
 
 # install_tool installs Go command $1 at version $2 as ${LOCALBIN}/$3-$2, with
@@ -340,11 +388,22 @@ ensure_tools() {
 	install_helm
 }
 
+if "${check}"; then
+	case "${mode}" in
+	kubectl)
+		kubectl_ok || exit 1
+		echo "${KUBECTL}"
+		;;
+	tools) die "--check goes with --kubectl, --assets-only or no mode" ;;
+	*)
+		assets_ok || exit 1
+		echo "${ASSETS_DIR}"
+		;;
+	esac
+	exit 0
+fi
+
 case "${mode}" in
-check)
-	assets_ok || exit 1
-	echo "${ASSETS_DIR}"
-	;;
 tools)
 	ensure_tools
 	;;
@@ -352,9 +411,15 @@ assets)
 	ensure_assets
 	echo "${ASSETS_DIR}"
 	;;
+kubectl)
+	ensure_assets
+	ensure_kubectl
+	echo "${KUBECTL}"
+	;;
 all)
 	ensure_tools
 	ensure_assets
+	ensure_kubectl
 	echo "${ASSETS_DIR}"
 	;;
 esac
