@@ -42,6 +42,21 @@ limitations under the License.
 // spec.declineReasons (§9.2.5); an Offer left undecided past
 // VALIDITY_OFFER_TIME becomes Expired without anything sent (§9.1.8).
 //
+// With several providerRefs (parallel negotiation, §8.10) at most one
+// offer is accepted per order (decideOrder): under Automatic acceptance
+// the first providerRef whose offer satisfies the request, once every
+// negotiation has an offer or has ended, or at the latest 10% of the
+// earliest offer's validity window (at most 30 s) before it lapses; under
+// Manual acceptance the first Offer set to Accept. The other open offers
+// are declined with reason 2 (ConflictWithOtherOffer, Table 3), the
+// negotiations still waiting are cancelled (§9.2.7), and the decision is
+// recorded in status.providers[].failure before anything is sent.
+// A QuotationOrder carries the finalizer negotiation.cpnp.dev/cancel
+// (CancelFinalizer) from its first QUOTATION: deleting it CANCELs every
+// open negotiation and the finalizer goes when each is acknowledged or
+// unanswered after every retransmission (§11.4). Once its Agreement is
+// withdrawn and deleted, the order shows Ready=False AgreementWithdrawn.
+//
 // AgreementReconciler runs ACTIVATE (§9.2.11) when an Agreement's
 // spec.activation differs from status.activation.observedSchedule: a new
 // transaction stepped with fsm.ActivateOrder, the status persisted before
@@ -88,4 +103,21 @@ limitations under the License.
 //
 // ResolveProvider turns a Provider or ClusterProvider reference into a
 // client.ServerConfig; credentials come only from Secrets.
+//
+// ProviderReconciler checks that Providers and ClusterProviders are
+// reachable: ResolveProvider, then one DTLS (or TLS) handshake with the
+// server with the resolved credentials (§8.1, §13); status.lastCheck and
+// Ready (Reachable, Unreachable, InvalidCredentials, SecretNotFound,
+// Unsupported) with Reconciling/Stalled, rechecked periodically. Secrets
+// are read uncached and never watched (ClientOptions).
+//
+// GarbageCollector, a manager Runnable, deletes terminal QuotationOrders
+// and Offers beyond a time and a count bound (DESIGN §5), never an order
+// whose Agreement exists nor an Offer of an open negotiation.
+//
+// Metrics (controller-runtime registry, docs/operations.md): the Engine
+// counts retransmissions and times request round trips per provider, the
+// Mux's OnHandshakeFailure hook counts failed handshakes by reason, and
+// StateCollector reports QuotationOrders and Agreements by state at scrape
+// time from the manager's cache.
 package controllers

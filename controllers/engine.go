@@ -32,6 +32,7 @@ import (
 
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/clock"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
 
@@ -44,6 +45,10 @@ const (
 	// consumed by a reconcile; the oldest are dropped beyond it (the server
 	// retransmits what matters, RFC 8921 §11.4).
 	DefaultInboxLimit = 64
+	// sentRecordLimit bounds the sends remembered per negotiation to tell
+	// a retransmission (RFC 8921 §11.4) from a first send; the oldest are
+	// forgotten beyond it.
+	sentRecordLimit = 32
 )
 
 // ErrEngineStopped is returned by Send once the engine stopped.
@@ -101,6 +106,33 @@ const (
 	ownerAgreement
 )
 
+// sendKey names one message of a negotiation: a retransmission repeats
+// the TRANSACTION_ID, SEQUENCE_NUMBER and method of a message already sent
+// (RFC 8921 §8.4, §11.3, §11.4).
+type sendKey struct {
+	transactionID string
+	seq           uint32
+	method        wire.Method
+}
+
+// sendLog is what the engine remembers of the sends of one negotiation,
+// for the retransmission and round-trip metrics.
+type sendLog struct {
+	// sent are the last messages sent, oldest first, at most
+	// sentRecordLimit.
+	sent []sendKey
+	// request is the last request sent and not answered yet, with the time
+	// of its first send; nil when none.
+	request *pendingRequest
+}
+
+// pendingRequest is a request waiting for the first message of its
+// transaction from the server.
+type pendingRequest struct {
+	key    sendKey
+	sentAt time.Time
+}
+
 // owner is the object that a negotiation's messages wake.
 type owner struct {
 	kind ownerKind
@@ -127,6 +159,7 @@ type Engine struct {
 	owners  map[routeKey]owner
 	inbox   map[routeKey][]Inbound
 	dirty   map[owner]struct{}
+	sends   map[routeKey]*sendLog
 }
 
 // NewEngine returns an engine without servers; Start runs it.
@@ -146,6 +179,19 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if cfg.Mux.Logger.GetSink() == nil {
 		cfg.Mux.Logger = cfg.Logger.WithName("mux")
 	}
+	if cfg.Mux.Clock == nil {
+		cfg.Mux.Clock = clock.Real()
+	}
+	if cfg.Mux.Metrics == nil {
+		cfg.Mux.Metrics = &client.Metrics{}
+	}
+	hook := cfg.Mux.OnHandshakeFailure
+	cfg.Mux.OnHandshakeFailure = func(server string, err error) {
+		observeHandshakeFailure(server, err)
+		if hook != nil {
+			hook(server, err)
+		}
+	}
 	mux, err := client.NewMux(cfg.Mux)
 	if err != nil {
 		return nil, fmt.Errorf("new engine: %w", err)
@@ -161,6 +207,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		owners:    make(map[routeKey]owner),
 		inbox:     make(map[routeKey][]Inbound),
 		dirty:     make(map[owner]struct{}),
+		sends:     make(map[routeKey]*sendLog),
 	}, nil
 }
 
@@ -198,6 +245,12 @@ func (e *Engine) Start(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// MuxMetrics returns a snapshot of the associations' counters (dials,
+// associations, messages, drops); EngineCollector exports them.
+func (e *Engine) MuxMetrics() client.MetricsSnapshot {
+	return e.cfg.Mux.Metrics.Snapshot()
 }
 
 // Source returns the channel source that wakes QuotationOrders when a
@@ -272,6 +325,7 @@ func (e *Engine) Forget(server, customerOrderID string) {
 	e.mu.Lock()
 	delete(e.owners, k)
 	delete(e.inbox, k)
+	delete(e.sends, k)
 	e.mu.Unlock()
 }
 
@@ -300,7 +354,16 @@ func (e *Engine) record(k routeKey, o owner, in Inbound) {
 	}
 	e.inbox[k] = q
 	e.dirty[o] = struct{}{}
+	var rtt time.Duration
+	answered := false
+	if l := e.sends[k]; l != nil && l.request != nil && l.request.key.transactionID == in.Msg.TransactionID {
+		rtt, answered = in.ReceivedAt.Sub(l.request.sentAt), true
+		l.request = nil
+	}
 	e.mu.Unlock()
+	if answered {
+		roundTrip.WithLabelValues(providerLabel(k.server)).Observe(max(rtt, 0).Seconds())
+	}
 	select {
 	case e.kick <- struct{}{}:
 	default:
@@ -330,14 +393,80 @@ func (e *Engine) Consume(server, customerOrderID string, n int) {
 }
 
 // Send sends msg to server, waiting at most SendTimeout for the association.
+//
+// For a negotiation routed by Watch or WatchAgreement, the engine also
+// feeds the operator's metrics: a message whose TRANSACTION_ID,
+// SEQUENCE_NUMBER and method were already sent counts as a retransmission
+// (cpnp_operator_retransmissions_total, RFC 8921 §11.4), and the first
+// send of a request starts the round trip that the first message of the
+// same transaction from the server ends (cpnp_operator_round_trip_seconds,
+// §8.4). A failed send is not remembered.
 func (e *Engine) Send(ctx context.Context, server string, msg wire.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
 	defer cancel()
+	k := routeKey{server, msg.CustomerOrderID}
+	key := sendKey{msg.TransactionID, msg.Seq, msg.Method}
+	again, noted := e.noteSend(k, key)
 	if err := e.mux.Send(ctx, server, msg); err != nil {
+		if noted {
+			e.unnoteSend(k, key)
+		}
 		if errors.Is(err, client.ErrClosed) {
 			return fmt.Errorf("%w: %w", ErrEngineStopped, err)
 		}
 		return err
 	}
+	if again {
+		retransmissions.WithLabelValues(providerLabel(server), msg.Method.String()).Inc()
+	}
 	return nil
+}
+
+// noteSend remembers a send of key for the watched negotiation k, before
+// the message goes out (the answer may be recorded before Send returns).
+// again reports a message already sent; noted a first send, which
+// unnoteSend takes back if the send fails.
+func (e *Engine) noteSend(k routeKey, key sendKey) (again, noted bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.owners[k]; !ok {
+		return false, false
+	}
+	l := e.sends[k]
+	if l == nil {
+		l = &sendLog{}
+		e.sends[k] = l
+	}
+	for _, s := range l.sent {
+		if s == key {
+			return true, false
+		}
+	}
+	if len(l.sent) == sentRecordLimit {
+		l.sent = append(l.sent[:0], l.sent[1:]...)
+	}
+	l.sent = append(l.sent, key)
+	if isRequest(key.method) {
+		l.request = &pendingRequest{key: key, sentAt: e.cfg.Mux.Clock.Now()}
+	}
+	return false, true
+}
+
+// unnoteSend forgets the first send of key that failed.
+func (e *Engine) unnoteSend(k routeKey, key sendKey) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.sends[k]
+	if l == nil {
+		return
+	}
+	for i, s := range l.sent {
+		if s == key {
+			l.sent = append(l.sent[:i], l.sent[i+1:]...)
+			break
+		}
+	}
+	if l.request != nil && l.request.key == key {
+		l.request = nil
+	}
 }

@@ -97,6 +97,15 @@ type ResolvedProvider struct {
 // certificate Secret without a namespace from the referrer's namespace
 // (DESIGN §6: identity = namespace). Errors are *ProviderError.
 func ResolveProvider(ctx context.Context, r ctrlclient.Reader, namespace string, ref v1alpha1.ProviderReference) (ResolvedProvider, error) {
+	return resolveProvider(ctx, r, namespace, ref, true)
+}
+
+// resolveProvider is ResolveProvider; without needClient, a ClusterProvider
+// whose client certificate Secret follows the referrer's namespace (no
+// namespace given) resolves without a client certificate (Config.Certificate
+// nil), for the reachability probe of a ClusterProvider, which has no
+// referrer.
+func resolveProvider(ctx context.Context, r ctrlclient.Reader, namespace string, ref v1alpha1.ProviderReference, needClient bool) (ResolvedProvider, error) {
 	kind := ref.Kind
 	if kind == "" {
 		kind = v1alpha1.ProviderKindProvider
@@ -180,16 +189,18 @@ func ResolveProvider(ctx context.Context, r ctrlclient.Reader, namespace string,
 		write(string(caPEM))
 	}
 
-	s, err := getSecret(ctx, r, clientNS, spec.ClientCertificateSecretRef.Name)
-	if err != nil {
-		return fail(secretNotFound, err)
+	if needClient || clientNS != "" {
+		s, err := getSecret(ctx, r, clientNS, spec.ClientCertificateSecretRef.Name)
+		if err != nil {
+			return fail(secretNotFound, err)
+		}
+		cert, err := tls.X509KeyPair(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey])
+		if err != nil {
+			return fail(invalidSecret, fmt.Errorf("secret %s/%s: %w", clientNS, s.Name, err))
+		}
+		sc.Certificate = &cert
+		write(string(s.Data[corev1.TLSCertKey]), string(s.Data[corev1.TLSPrivateKeyKey]))
 	}
-	cert, err := tls.X509KeyPair(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey])
-	if err != nil {
-		return fail(invalidSecret, fmt.Errorf("secret %s/%s: %w", clientNS, s.Name, err))
-	}
-	sc.Certificate = &cert
-	write(string(s.Data[corev1.TLSCertKey]), string(s.Data[corev1.TLSPrivateKeyKey]))
 
 	opts := transport.Config{}
 	if spec.HandshakeTimeout != nil {
@@ -211,10 +222,13 @@ func ResolveProvider(ctx context.Context, r ctrlclient.Reader, namespace string,
 	}, nil
 }
 
+// errNoSecretNamespace: a Secret reference resolves to no namespace.
+var errNoSecretNamespace = errors.New("no namespace")
+
 // getSecret reads a Secret; a missing namespace or name is an error.
 func getSecret(ctx context.Context, r ctrlclient.Reader, namespace, name string) (*corev1.Secret, error) {
 	if namespace == "" {
-		return nil, fmt.Errorf("secret %q: no namespace", name)
+		return nil, fmt.Errorf("secret %q: %w", name, errNoSecretNamespace)
 	}
 	var s corev1.Secret
 	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {

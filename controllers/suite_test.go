@@ -166,6 +166,7 @@ func managerWith(t *testing.T, agreementNow func() time.Time) (stop func()) {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Client:                 controllers.ClientOptions(), // Secrets uncached, as cmd/manager
 	})
 	if err != nil {
 		t.Fatalf("new manager: %v", err)
@@ -237,6 +238,9 @@ type serverOpts struct {
 	// approval, when not empty, is the pool's approval mode (RFC 8921
 	// §8.2, §12.2); Manual holds every order in AwaitingProcessing.
 	approval policy.ApprovalMode
+	// wrap, when not nil, wraps the server's listener (for example to
+	// record the messages the server receives).
+	wrap func(transport.Listener) transport.Listener
 }
 
 // startServerOpts is startServer with the options o.
@@ -271,6 +275,9 @@ func startServerOpts(t *testing.T, p *cpnptest.PKI, o serverOpts) *cpnpServer {
 	l, err := transport.ListenDTLS("127.0.0.1:0", transport.Config{Certificates: []tls.Certificate{p.Server}, ClientCAs: p.Pool})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.wrap != nil {
+		l = o.wrap(l)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), l) }()

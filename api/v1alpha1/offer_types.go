@@ -177,7 +177,7 @@ type OfferStatus struct {
 // +kubebuilder:printcolumn:name="Decision",type=string,JSONPath=`.spec.decision`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Satisfies",type=string,JSONPath=`.status.satisfiesRequest`
-// +kubebuilder:printcolumn:name="Valid-Until",type=date,JSONPath=`.spec.validUntil`
+// +kubebuilder:printcolumn:name="Valid-Until",type=string,JSONPath=`.spec.validUntil`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Offer struct {

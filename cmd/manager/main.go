@@ -25,10 +25,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
@@ -48,6 +51,17 @@ type options struct {
 	staleAfter       time.Duration
 	inboxLimit       int
 	leaderElectionID string
+	// providerCheckInterval is the wait between two reachability checks
+	// of a Provider or ClusterProvider.
+	providerCheckInterval time.Duration
+	// gcTTL, gcKeep and gcInterval bound the terminal QuotationOrders and
+	// Offers kept (controllers.GarbageCollector).
+	gcTTL      time.Duration
+	gcKeep     int
+	gcInterval time.Duration
+	// kubeconfig is the kubeconfig file; empty: $KUBECONFIG, the
+	// in-cluster configuration, then ~/.kube/config (ctrl.GetConfig).
+	kubeconfig string
 }
 
 func main() {
@@ -71,6 +85,14 @@ func parseOptions(args []string) (options, zap.Options, error) {
 	fs.DurationVar(&o.maxBackoff, "engine-max-backoff", client.DefaultMaxBackoff, "Longest wait between two dials of a server.")
 	fs.DurationVar(&o.staleAfter, "engine-stale-after", client.DefaultStaleAfter, "Silence after which a retransmission re-dials the association (RFC 8921 §11.4).")
 	fs.IntVar(&o.inboxLimit, "engine-inbox-limit", controllers.DefaultInboxLimit, "Messages recorded per order before the oldest are dropped.")
+	fs.DurationVar(&o.providerCheckInterval, "provider-check-interval", controllers.DefaultProviderCheckInterval,
+		"Wait between two reachability checks (a DTLS/TLS handshake) of a Provider or ClusterProvider; a failed check is repeated after at most 1m.")
+	fs.DurationVar(&o.gcTTL, "gc-ttl", controllers.DefaultGCTTL,
+		"Terminal QuotationOrders and Offers are deleted once terminal for longer than this; 0 disables the time bound.")
+	fs.IntVar(&o.gcKeep, "gc-keep", controllers.DefaultGCKeep,
+		"At most this many terminal QuotationOrders, and as many terminal Offers, are kept per namespace (newest first); -1 disables the count bound.")
+	fs.DurationVar(&o.gcInterval, "gc-interval", controllers.DefaultGCInterval, "Wait between two garbage collections.")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; default $KUBECONFIG, the in-cluster configuration, then ~/.kube/config.")
 	zo := zap.Options{}
 	zo.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -81,6 +103,18 @@ func parseOptions(args []string) (options, zap.Options, error) {
 	}
 	if err := o.engineConfig().Validate(); err != nil {
 		return o, zo, err
+	}
+	if o.providerCheckInterval <= 0 {
+		return o, zo, errors.New("--provider-check-interval must be positive")
+	}
+	if o.gcTTL < 0 {
+		return o, zo, errors.New("--gc-ttl must not be negative (0 disables the time bound)")
+	}
+	if o.gcKeep < -1 {
+		return o, zo, errors.New("--gc-keep must be at least -1 (-1 disables the count bound)")
+	}
+	if o.gcInterval <= 0 {
+		return o, zo, errors.New("--gc-interval must be positive")
 	}
 	return o, zo, nil
 }
@@ -98,6 +132,16 @@ func (o options) engineConfig() controllers.EngineConfig {
 	}
 }
 
+// restConfig loads the kubeconfig at path, or ctrl.GetConfig's default
+// chain when path is empty. The manager parses its own FlagSet, so
+// controller-runtime's --kubeconfig (on flag.CommandLine) is not seen.
+func restConfig(path string) (*rest.Config, error) {
+	if path == "" {
+		return ctrl.GetConfig()
+	}
+	return clientcmd.BuildConfigFromFlags("", path)
+}
+
 // run parses args, builds the manager with the engine and the controllers,
 // and runs it until SIGTERM or SIGINT.
 func run(args []string) error {
@@ -112,7 +156,7 @@ func run(args []string) error {
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme)); err != nil {
 		return fmt.Errorf("scheme: %w", err)
 	}
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)
 	}
@@ -122,6 +166,10 @@ func run(args []string) error {
 		HealthProbeBindAddress: o.probeAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       o.leaderElectionID,
+		// Secrets are read from the API server, never cached (no
+		// cluster-wide Secret informer); cached objects lose managedFields.
+		Client: controllers.ClientOptions(),
+		Cache:  controllers.CacheOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("new manager: %w", err)
@@ -153,10 +201,34 @@ func run(args []string) error {
 	if err := ar.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
 		return fmt.Errorf("agreement controller: %w", err)
 	}
+	pr := &controllers.ProviderReconciler{
+		Client:        mgr.GetClient(),
+		APIReader:     mgr.GetAPIReader(),
+		Recorder:      mgr.GetEventRecorder("cpnp-operator"),
+		CheckInterval: o.providerCheckInterval,
+	}
+	if err := pr.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.concurrency}); err != nil {
+		return err
+	}
+	if err := mgr.Add(&controllers.GarbageCollector{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		TTL:       o.gcTTL,
+		Keep:      o.gcKeep,
+		Interval:  o.gcInterval,
+		Logger:    ctrl.Log.WithName("gc"),
+	}); err != nil {
+		return fmt.Errorf("add garbage collector: %w", err)
+	}
+	if err := errors.Join(metrics.Registry.Register(controllers.NewStateCollector(mgr.GetCache())),
+		metrics.Registry.Register(controllers.NewEngineCollector(engine))); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	if err := errors.Join(mgr.AddHealthzCheck("healthz", healthz.Ping), mgr.AddReadyzCheck("readyz", healthz.Ping)); err != nil {
 		return fmt.Errorf("health checks: %w", err)
 	}
-	log.Info("Configured manager", "concurrency", o.concurrency, "leaderElection", o.leaderElect)
+	log.Info("Configured manager", "concurrency", o.concurrency, "leaderElection", o.leaderElect,
+		"providerCheckInterval", o.providerCheckInterval.String(), "gcTTL", o.gcTTL.String(), "gcKeep", o.gcKeep)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		return fmt.Errorf("run manager: %w", err)
 	}
