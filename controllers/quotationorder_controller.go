@@ -89,6 +89,7 @@ type QuotationOrderReconciler struct {
 
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders/finalizers,verbs=update
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=offers,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=offers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements,verbs=get;list;watch;create;update;patch
@@ -131,15 +132,51 @@ func (r *QuotationOrderReconciler) rand() io.Reader {
 	return rand.Reader
 }
 
+// CancelFinalizer keeps a deleted QuotationOrder until every negotiation it
+// opened is closed: the server acknowledged its CANCEL (RFC 8921 §9.2.7),
+// the CANCEL went unanswered after every retransmission (§11.4; the offer
+// then lapses at VALIDITY_OFFER_TIME, §9.1.8), or the negotiation was
+// already over or handed over to its Agreement (whose own finalizer,
+// WithdrawFinalizer, runs the WITHDRAW). It is added before the first
+// QUOTATION is sent.
+const CancelFinalizer = "negotiation.cpnp.dev/cancel"
+
+// processingCoalesce is how long a PROCESSING that only moves a negotiation
+// to ServerProcessing (RFC 8921 §9.2.2) waits, unpersisted, for the OFFER
+// that usually follows it within a round trip, so that both are persisted
+// in one status write. A PROCESSING that asks for more time, or any other
+// message, is persisted at once. Until it is persisted the message stays in
+// the Engine's inbox; after a restart the QUOTATION's retransmission timer
+// (persisted) re-sends it and the server answers it again (§11.4).
+const processingCoalesce = time.Second
+
 // negotiation is the work of one reconcile on one providerRef.
 type negotiation struct {
 	ref     v1alpha1.ProviderReference
 	server  string
+	machine fsm.Client
 	order   fsm.ClientOrder
 	actions []fsm.Action
 	// consumed is the number of recorded messages stepped.
 	consumed int
+	// deferUntil, when not zero, is when a coalesced PROCESSING is
+	// persisted at the latest (processingCoalesce).
+	deferUntil time.Time
+	// record is a decision of the controller that the client machine does
+	// not keep (decisionRecord), for the status entry's failure.
+	record *v1alpha1.Failure
 }
+
+// step feeds ev to the client machine.
+func (n *negotiation) step(ev fsm.Event) {
+	var acts []fsm.Action
+	n.order, acts = n.machine.Step(n.order, ev)
+	n.actions = append(n.actions, acts...)
+}
+
+// orderEvent is an Event about the QuotationOrder, emitted once the status
+// that reflects it is persisted.
+type orderEvent struct{ typ, reason, msg string }
 
 // Reconcile runs one level-triggered pass (STYLE §3).
 func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -155,8 +192,18 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		return ctrl.Result{}, fmt.Errorf("get quotation order %s: %w", req.NamespacedName, err)
 	}
-	if !qo.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // TODO(#controllers): CANCEL behind a finalizer.
+	deleting := !qo.DeletionTimestamp.IsZero()
+	if deleting && !controllerutil.ContainsFinalizer(&qo, CancelFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	if deleting && qo.Status.CustomerOrderID == "" {
+		// Nothing was ever sent (RFC 8921 §8.11.1: Created).
+		return ctrl.Result{}, r.removeFinalizer(ctx, &qo)
+	}
+	if !deleting && needsFinalizer(&qo) {
+		if err := r.addFinalizer(ctx, &qo); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	base := qo.DeepCopy()
 	now := r.now()
@@ -177,11 +224,16 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		negs     []*negotiation
 		provErr  error
 		terminal error
+		events   []orderEvent
 		data     = map[string][]byte{}
 		multi    = len(qo.Spec.ProviderRefs) > 1
 	)
 	if secret != nil {
 		maps.Copy(data, secret.Data)
+	}
+	decided := qo.Status.AgreementRef != nil
+	for _, p := range qo.Status.Providers {
+		decided = decided || p.State == v1alpha1.StateAcceptSent || p.State == v1alpha1.StateCompleted
 	}
 	for _, ref := range qo.Spec.ProviderRefs {
 		if handedOver(&qo, ref) {
@@ -189,17 +241,37 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			// (its WITHDRAW, RFC 8921 §9.2.8): no Watch, no step.
 			continue
 		}
+		if deleting && closedForDeletion(&qo, ref, data) {
+			continue
+		}
+		if e := findEntry(&qo, ref); decided && (e == nil || e.Protocol == nil) {
+			// An offer was already accepted (RFC 8921 §8.10): a provider
+			// that could not be reached so far is not asked any more.
+			continue
+		}
 		res, err := ResolveProvider(ctx, r.Client, qo.Namespace, ref)
 		if err == nil {
 			err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
 		}
 		if err != nil {
+			if deleting {
+				// The CANCEL cannot be sent: the server's offer lapses by
+				// itself (§9.1.8); the deletion does not wait for the
+				// Provider to come back.
+				events = append(events, orderEvent{corev1.EventTypeWarning, ReasonCancelUnanswered,
+					fmt.Sprintf("No CANCEL sent to %s: %v", refName(ref), err)})
+				continue
+			}
 			provErr = errors.Join(provErr, err)
 			continue
 		}
 		r.Engine.Watch(res.Server, qo.Status.CustomerOrderID, req.NamespacedName)
-		n, err := r.step(ctx, &qo, ref, res, data, now, multi)
+		n, err := r.advance(&qo, ref, res, data, now, deleting)
 		if errors.Is(err, reconcile.TerminalError(nil)) {
+			if deleting {
+				log.Error(err, "Abandoned a negotiation of a deleted order", "provider", refName(ref))
+				continue
+			}
 			terminal = errors.Join(terminal, err)
 			continue
 		}
@@ -209,6 +281,11 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		negs = append(negs, n)
 	}
 	if terminal != nil {
+		for _, n := range negs {
+			if err := r.record(&qo, n, data, multi); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 		meta := orderPhase{Reason: ReasonNegotiationEnded, Message: terminal.Error()}
 		setConditions(&qo, meta)
 		if readyReason(base) != meta.Reason {
@@ -221,7 +298,39 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, errors.Join(r.patchStatus(ctx, base, &qo), terminal)
 	}
 
+	var wake time.Time
+	if deleting {
+		// CANCEL every open negotiation (RFC 8921 §9.2.7); one that sent
+		// nothing yet just ends.
+		for _, n := range negs {
+			switch n.order.State {
+			case fsm.ClientCreated, fsm.ClientAwaitingProcessing, fsm.ClientPQOSent, fsm.ClientServerProcessing,
+				fsm.ClientOfferReceived, fsm.ClientOfferProcessing, fsm.ClientAcceptSent:
+				n.step(fsm.CancelOrder{At: now})
+			}
+		}
+	} else {
+		wake, err = r.decideAll(ctx, &qo, negs, now, &events)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	for _, n := range negs {
+		if err := r.record(&qo, n, data, multi); err != nil {
+			return ctrl.Result{}, err
+		}
+		if deleting {
+			for _, a := range n.actions {
+				if t, ok := a.(fsm.Transition); ok && t.Reason == "NoAcknowledgement" {
+					events = append(events, orderEvent{corev1.EventTypeWarning, ReasonCancelUnanswered,
+						fmt.Sprintf("The CANCEL to %s went unanswered after every retransmission (RFC 8921 §11.4); its offer lapses at its validity time (§9.1.8)", refName(n.ref))})
+				}
+			}
+		}
+	}
+
 	// Agreement: created once a negotiation completed (ACK of the ACCEPT).
+	created := false
 	for _, n := range negs {
 		if n.order.State == fsm.ClientCompleted && n.order.Agreement != nil && qo.Status.AgreementRef == nil {
 			name, err := r.ensureAgreement(ctx, &qo, n)
@@ -229,6 +338,17 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 				return ctrl.Result{}, err
 			}
 			qo.Status.AgreementRef = &v1alpha1.LocalObjectReference{Name: name}
+			created = true
+			// The agreement's nonce lives in the Agreement's Secret. The
+			// order's Secret does not take it: the status that refers to it
+			// is written together with agreementRef, after which this
+			// negotiation is never decoded from the order again (handedOver),
+			// so the order's Secret is not rewritten for it.
+			for k := range (v1alpha1.Nonces{Agreement: "-"}).SecretData(noncePrefix(n.ref)) {
+				if _, ok := secretData(secret)[k]; !ok {
+					delete(data, k)
+				}
+			}
 		}
 	}
 
@@ -244,6 +364,16 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	phase := phaseOf(&qo)
 	if provErr != nil && phase.Reason != ReasonAgreementReached && phase.Reason != ReasonServerFailed && phase.Reason != ReasonNegotiationEnded {
 		phase = orderPhase{Reason: ReasonProviderUnavailable, Message: provErr.Error()}
+	}
+	if phase.Reason == ReasonAgreementReached && !created {
+		gone, err := r.agreementGone(ctx, &qo)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if gone {
+			phase = orderPhase{Reason: ReasonAgreementWithdrawn,
+				Message: "Agreement " + qo.Status.AgreementRef.Name + " was withdrawn (RFC 8921 §9.2.8) and deleted"}
+		}
 	}
 	setConditions(&qo, phase)
 
@@ -261,7 +391,12 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		r.event(&qo, typ, phase)
 	}
-	var next time.Time
+	if r.Recorder != nil {
+		for _, e := range events {
+			r.Recorder.Eventf(&qo, nil, e.typ, e.reason, "Negotiate", "%s", e.msg)
+		}
+	}
+	next := wake
 	for _, n := range negs {
 		r.Engine.Consume(n.server, qo.Status.CustomerOrderID, n.consumed)
 		for _, a := range n.actions {
@@ -281,9 +416,15 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if _, at, ok := n.order.NextDeadline(); ok && (next.IsZero() || at.Before(next)) {
 			next = at
 		}
+		if !n.deferUntil.IsZero() && (next.IsZero() || n.deferUntil.Before(next)) {
+			next = n.deferUntil
+		}
 		if err := r.syncOffer(ctx, &qo, n); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if deleting && cancelsDone(negs) {
+		return ctrl.Result{}, r.removeFinalizer(ctx, &qo)
 	}
 	if provErr != nil {
 		return ctrl.Result{}, provErr
@@ -294,12 +435,99 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return ctrl.Result{RequeueAfter: max(next.Sub(r.now()), minRequeue)}, nil
 }
 
-// step advances the negotiation with one provider and writes its entry of
-// status.providers and its nonces into data. An invalid spec or lost
-// nonces are terminal errors (reconcile.TerminalError); other errors are
-// transient.
-func (r *QuotationOrderReconciler) step(ctx context.Context, qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference,
-	res ResolvedProvider, data map[string][]byte, now time.Time, multi bool,
+// needsFinalizer reports whether CancelFinalizer must be added before the
+// order sends anything: it is approved (RFC 8921 §8.11.1) and not over.
+func needsFinalizer(qo *v1alpha1.QuotationOrder) bool {
+	if controllerutil.ContainsFinalizer(qo, CancelFinalizer) || qo.Spec.Approval == v1alpha1.ApprovalPending {
+		return false
+	}
+	switch qo.Status.State {
+	case v1alpha1.StateCancelled:
+		return false
+	case v1alpha1.StateCompleted:
+		return qo.Status.AgreementRef == nil
+	}
+	return true
+}
+
+// addFinalizer adds CancelFinalizer; qo becomes the stored object.
+func (r *QuotationOrderReconciler) addFinalizer(ctx context.Context, qo *v1alpha1.QuotationOrder) error {
+	base := qo.DeepCopy()
+	controllerutil.AddFinalizer(qo, CancelFinalizer)
+	if err := r.Client.Patch(ctx, qo, ctrlclient.MergeFromWithOptions(base, ctrlclient.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("add finalizer to quotation order %s: %w", qo.Name, err)
+	}
+	return nil
+}
+
+// removeFinalizer removes CancelFinalizer: the deletion proceeds.
+func (r *QuotationOrderReconciler) removeFinalizer(ctx context.Context, qo *v1alpha1.QuotationOrder) error {
+	if !controllerutil.ContainsFinalizer(qo, CancelFinalizer) {
+		return nil
+	}
+	base := qo.DeepCopy()
+	controllerutil.RemoveFinalizer(qo, CancelFinalizer)
+	if err := r.Client.Patch(ctx, qo, ctrlclient.MergeFromWithOptions(base, ctrlclient.MergeFromWithOptimisticLock{})); err != nil {
+		return ctrlclient.IgnoreNotFound(fmt.Errorf("remove finalizer from quotation order %s: %w", qo.Name, err))
+	}
+	return nil
+}
+
+// closedForDeletion reports whether the negotiation with ref needs nothing
+// before a deleted order goes: it never sent anything, or it is terminal
+// (fsm.ClientOrder.Terminal: no request awaits an answer).
+func closedForDeletion(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference, data map[string][]byte) bool {
+	p := findEntry(qo, ref)
+	if p == nil || p.Protocol == nil {
+		return true
+	}
+	switch p.State {
+	case "", v1alpha1.StateCreated, v1alpha1.StateAwaitingProcessing:
+		return true
+	case v1alpha1.StateCancelled:
+		o, err := v1alpha1.DecodeProtocol(p.Protocol, v1alpha1.NoncesFromSecretData(data, noncePrefix(ref)))
+		return err != nil || o.Txn.Unanswered == nil
+	}
+	return false
+}
+
+// cancelsDone reports whether every negotiation stepped during a deletion
+// is closed: Cancelled with nothing awaiting an answer (the ACK of the
+// CANCEL arrived, or every retransmission went unanswered), or Completed
+// and handed over to its Agreement.
+func cancelsDone(negs []*negotiation) bool {
+	for _, n := range negs {
+		switch {
+		case n.order.State == fsm.ClientCompleted:
+		case n.order.State == fsm.ClientCancelled && n.order.Txn.Unanswered == nil:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// agreementGone reports whether the order's Agreement no longer exists (it
+// was withdrawn and deleted, RFC 8921 §9.2.8). It reads past the cache, so
+// that an Agreement created by the previous reconcile is found.
+func (r *QuotationOrderReconciler) agreementGone(ctx context.Context, qo *v1alpha1.QuotationOrder) (bool, error) {
+	var agr v1alpha1.Agreement
+	err := r.reader().Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: qo.Status.AgreementRef.Name}, &agr)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("get agreement %s: %w", qo.Status.AgreementRef.Name, err)
+	}
+	return false, nil
+}
+
+// advance steps the negotiation with one provider with what it needs now:
+// the approval and the QUOTATION (not during a deletion), the messages the
+// Engine recorded and the timers due. An invalid spec or lost nonces are
+// terminal errors (reconcile.TerminalError); other errors are transient.
+func (r *QuotationOrderReconciler) advance(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference,
+	res ResolvedProvider, data map[string][]byte, now time.Time, deleting bool,
 ) (*negotiation, error) {
 	entry := providerEntry(qo, ref)
 	prefix := noncePrefix(ref)
@@ -307,15 +535,9 @@ func (r *QuotationOrderReconciler) step(ctx context.Context, qo *v1alpha1.Quotat
 	if err != nil {
 		return nil, reconcile.TerminalError(fmt.Errorf("provider %s: %w", ref.Name, err))
 	}
-	n := &negotiation{ref: ref, server: res.Server}
-	m := res.Machine
-	stepOne := func(ev fsm.Event) {
-		var acts []fsm.Action
-		o, acts = m.Step(o, ev)
-		n.actions = append(n.actions, acts...)
-	}
+	n := &negotiation{ref: ref, server: res.Server, machine: res.Machine, order: o}
 	approved := qo.Spec.Approval != v1alpha1.ApprovalPending
-	if entry.Protocol == nil || o.State == fsm.ClientCreated && approved {
+	if !deleting && (entry.Protocol == nil || n.order.State == fsm.ClientCreated && approved) {
 		// The request is built when it is sent, so that
 		// EXPECTED_RESPONSE_TIME counts from the QUOTATION (§9.1.6).
 		request, err := qo.Spec.Request(now)
@@ -323,65 +545,77 @@ func (r *QuotationOrderReconciler) step(ctx context.Context, qo *v1alpha1.Quotat
 			return nil, reconcile.TerminalError(fmt.Errorf("provider %s: %w", ref.Name, err))
 		}
 		if entry.Protocol == nil {
-			o = fsm.NewClientOrder(qo.Status.CustomerOrderID, request, false)
+			n.order = fsm.NewClientOrder(qo.Status.CustomerOrderID, request, false)
 		}
-		o.Request = request
+		n.order.Request = request
 		limit := qo.Spec.ExtensionLimitAt(now)
-		o.ExtensionLimit = &limit
+		n.order.ExtensionLimit = &limit
 		if approved {
-			stepOne(fsm.ApproveOrder{At: now})
+			n.step(fsm.ApproveOrder{At: now})
 		}
 	}
-	if o.State == fsm.ClientAwaitingProcessing {
+	if !deleting && n.order.State == fsm.ClientAwaitingProcessing {
 		tid, seq, err := newTransaction(r.rand())
 		if err != nil {
 			return nil, err
 		}
-		stepOne(fsm.Quote{At: now, TransactionID: tid, Seq: seq})
+		n.step(fsm.Quote{At: now, TransactionID: tid, Seq: seq})
 	}
 	pending := r.Engine.Pending(res.Server, qo.Status.CustomerOrderID)
+	before, acted := n.order, len(n.actions)
 	for _, in := range pending {
-		stepOne(fsm.MsgReceived{Msg: in.Msg, At: in.ReceivedAt})
+		n.step(fsm.MsgReceived{Msg: in.Msg, At: in.ReceivedAt})
 	}
 	n.consumed = len(pending)
+	if !deleting && acted == 0 && coalescible(pending, n.actions, before, now) {
+		n.order, n.actions, n.consumed = before, nil, 0
+		n.deferUntil = pending[0].ReceivedAt.Add(processingCoalesce)
+		return n, nil
+	}
 	for range maxTimerSteps {
-		id, at, ok := o.NextDeadline()
+		id, at, ok := n.order.NextDeadline()
 		if !ok || at.After(now) {
 			break
 		}
-		stepOne(fsm.TimerFired{ID: id, At: now})
+		n.step(fsm.TimerFired{ID: id, At: now})
 	}
-	// Decision on an open offer (RFC 8921 §9.2.4, §9.2.5).
-	if o.Offer != nil && (o.State == fsm.ClientOfferReceived || o.State == fsm.ClientOfferProcessing) {
-		decision, reasons, err := r.decide(ctx, qo, entry, o, multi)
-		if err != nil {
-			return nil, err
-		}
-		switch decision {
-		case v1alpha1.DecisionAccept:
-			stepOne(fsm.AcceptOffer{At: now})
-		case v1alpha1.DecisionDecline:
-			wr, err := v1alpha1.DeclineReasonsToProtocol(reasons)
-			if err != nil {
-				return nil, reconcile.TerminalError(err)
-			}
-			stepOne(fsm.DeclineOffer{At: now, Reasons: wr})
-		}
-		if entry.OfferRef == nil {
-			name, err := r.ensureOffer(ctx, qo, ref, o, decision, reasons)
-			if err != nil {
-				return nil, err
-			}
-			entry.OfferRef = &v1alpha1.LocalObjectReference{Name: name}
-			addOfferRef(qo, name)
-		}
-	}
-	n.order = o
+	return n, nil
+}
 
-	// Status entry.
+// coalescible reports whether the messages in pending, which produced
+// acts from before, may wait unpersisted for the OFFER that usually follows
+// (processingCoalesce): they are all PROCESSING, they made the client send
+// nothing (no answer to a request for more time), they arrived less than
+// processingCoalesce ago, and no timer of the persisted order is due.
+func coalescible(pending []Inbound, acts []fsm.Action, before fsm.ClientOrder, now time.Time) bool {
+	if len(pending) == 0 || !now.Before(pending[0].ReceivedAt.Add(processingCoalesce)) {
+		return false
+	}
+	for _, in := range pending {
+		if in.Msg.Method != wire.MethodProcessing {
+			return false
+		}
+	}
+	for _, a := range acts {
+		if _, ok := a.(fsm.Send); ok {
+			return false
+		}
+	}
+	if _, at, ok := before.NextDeadline(); ok && !at.After(now) {
+		return false
+	}
+	return before.State == fsm.ClientPQOSent || before.State == fsm.ClientServerProcessing
+}
+
+// record writes the negotiation's entry of status.providers (state,
+// identifiers, failure, history, the client machine's state) and its
+// nonces into data.
+func (r *QuotationOrderReconciler) record(qo *v1alpha1.QuotationOrder, n *negotiation, data map[string][]byte, multi bool) error {
+	entry := providerEntry(qo, n.ref)
+	o := n.order
 	label := ""
 	if multi {
-		label = string(ref.Kind) + "/" + ref.Name
+		label = string(n.ref.Kind) + "/" + n.ref.Name
 	}
 	for _, a := range n.actions {
 		if t, ok := a.(fsm.Transition); ok {
@@ -402,44 +636,168 @@ func (r *QuotationOrderReconciler) step(ctx context.Context, qo *v1alpha1.Quotat
 	if o.Request.ExpectedResponseTime != nil {
 		qo.Status.ExpectedResponseTime = metaTime(o.Request.ExpectedResponseTime)
 	}
+	prev := entry.Failure
 	entry.Failure = nil
-	if o.Failure != nil {
+	switch {
+	case n.record != nil:
+		entry.Failure = n.record
+	case o.Failure != nil:
 		f := v1alpha1.FailureFromProtocol(*o.Failure)
 		entry.Failure = &f
+	case decisionRecord(prev):
+		entry.Failure = prev
 	}
 	raw, nonces, err := v1alpha1.EncodeProtocol(o)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	entry.Protocol = raw
 	// Keys are only added or replaced, never removed: a nonce the status
 	// may still refer to stays restorable.
-	maps.Copy(data, nonces.SecretData(prefix))
-	return n, nil
+	maps.Copy(data, nonces.SecretData(noncePrefix(n.ref)))
+	return nil
 }
 
-// decide returns the decision on the open offer of a negotiation: under
-// Automatic acceptance (one provider) Accept when the offer satisfies every
-// bound of the request (cpd.Satisfies, RFC 7297 §3-4), else Decline with
-// reason 1, unacceptable gap (RFC 8921 Table 3); under Manual acceptance
-// what the user set in the Offer's spec.decision, if anything.
-func (r *QuotationOrderReconciler) decide(ctx context.Context, qo *v1alpha1.QuotationOrder, entry *v1alpha1.ProviderNegotiation,
-	o fsm.ClientOrder, multi bool,
-) (v1alpha1.OfferDecision, []v1alpha1.DeclineReason, error) {
-	if qo.Spec.Acceptance == v1alpha1.AcceptanceAutomatic && !multi {
-		if len(cpd.Satisfies(o.Offer.CPD, o.Request.CPD)) == 0 {
-			return v1alpha1.DecisionAccept, nil, nil
+// decideAll decides the open offers of the order (decideOrder, RFC 8921
+// §8.10, §9.2.4, §9.2.5, §9.2.7), steps the client machines with the
+// verdicts, creates the Offers of new offers (owned by the order; under
+// Automatic acceptance with the controller's decision in spec.decision)
+// and queues an Event per decision of an order with several providers. It
+// returns when the Automatic decision is taken at the latest, if it waits.
+func (r *QuotationOrderReconciler) decideAll(ctx context.Context, qo *v1alpha1.QuotationOrder, negs []*negotiation,
+	now time.Time, events *[]orderEvent,
+) (time.Time, error) {
+	refs := qo.Spec.ProviderRefs
+	cs := make([]candidate, len(refs))
+	byRef := make([]*negotiation, len(refs))
+	offers := make([]*v1alpha1.Offer, len(refs))
+	for i, ref := range refs {
+		cs[i].name = refName(ref)
+		for _, n := range negs {
+			if sameRef(n.ref, ref) {
+				byRef[i] = n
+			}
 		}
-		return v1alpha1.DecisionDecline, []v1alpha1.DeclineReason{v1alpha1.DeclineUnacceptableGap}, nil
+		entry := findEntry(qo, ref)
+		n := byRef[i]
+		if n == nil {
+			if entry != nil {
+				cs[i].state = fsm.ClientState(entry.State)
+			}
+			continue
+		}
+		cs[i].state = n.order.State
+		o := n.order
+		if o.Offer == nil || o.State != fsm.ClientOfferReceived && o.State != fsm.ClientOfferProcessing {
+			continue
+		}
+		cs[i].offer = o.Offer
+		cs[i].satisfies = len(cpd.Satisfies(o.Offer.CPD, o.Request.CPD)) == 0
+		if entry == nil || entry.OfferRef == nil {
+			continue
+		}
+		var offer v1alpha1.Offer
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: entry.OfferRef.Name}, &offer); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return time.Time{}, fmt.Errorf("get offer %s: %w", entry.OfferRef.Name, err)
+		}
+		offers[i] = &offer
+		cs[i].decision, cs[i].reasons = offer.Spec.Decision, offer.Spec.DeclineReasons
 	}
-	if entry.OfferRef == nil {
-		return "", nil, nil
+	vs, wake := decideOrder(qo.Spec.Acceptance, cs, now)
+	auto := qo.Spec.Acceptance == v1alpha1.AcceptanceAutomatic
+	multi := len(refs) > 1
+	for i, v := range vs {
+		n := byRef[i]
+		if n == nil {
+			continue
+		}
+		open := cs[i].offer != nil
+		pre := n.order
+		var decision v1alpha1.OfferDecision
+		switch v.kind {
+		case verdictNone:
+		case verdictAccept:
+			decision = v1alpha1.DecisionAccept
+			n.step(fsm.AcceptOffer{At: now})
+			if multi {
+				*events = append(*events, orderEvent{corev1.EventTypeNormal, ReasonOfferAccepted,
+					"Accepted the offer of " + cs[i].name + " (RFC 8921 §9.2.4)"})
+			}
+		case verdictDecline:
+			decision = v1alpha1.DecisionDecline
+			wr, err := v1alpha1.DeclineReasonsToProtocol(v.reasons)
+			if err != nil {
+				return time.Time{}, reconcile.TerminalError(err)
+			}
+			n.step(fsm.DeclineOffer{At: now, Reasons: wr})
+			if multi {
+				msg := "Declined the offer of " + cs[i].name + " (RFC 8921 §9.2.5)"
+				if v.why != "" {
+					msg += ": " + v.why
+				}
+				*events = append(*events, orderEvent{corev1.EventTypeNormal, ReasonOfferDeclined, msg})
+			}
+		case verdictCancel:
+			n.step(fsm.CancelOrder{At: now})
+			*events = append(*events, orderEvent{corev1.EventTypeNormal, ReasonNegotiationCancelled,
+				"Cancelled the negotiation with " + cs[i].name + ": " + v.why})
+		}
+		if v.record != "" {
+			t := metav1.NewTime(now.UTC().Truncate(time.Second))
+			n.record = &v1alpha1.Failure{Reason: v.record, Message: v.why, Sender: v1alpha1.FailureSenderClient, Time: &t}
+		}
+		if v.overridden {
+			name := ""
+			if offers[i] != nil {
+				name = offers[i].Name
+			}
+			*events = append(*events, orderEvent{corev1.EventTypeWarning, ReasonAcceptOverridden,
+				fmt.Sprintf("Offer %s of %s has spec.decision Accept, but only one offer is accepted per order: %s", name, cs[i].name, v.why)})
+		}
+		if !open {
+			continue
+		}
+		entry := providerEntry(qo, n.ref)
+		switch {
+		case entry.OfferRef == nil:
+			// The Offer carries the decision when it is the controller's
+			// (Automatic acceptance, or a late offer declined because
+			// another was accepted).
+			var reasons []v1alpha1.DeclineReason
+			if decision == v1alpha1.DecisionDecline {
+				reasons = v.reasons
+			}
+			name, err := r.ensureOffer(ctx, qo, n.ref, pre, decision, reasons)
+			if err != nil {
+				return time.Time{}, err
+			}
+			entry.OfferRef = &v1alpha1.LocalObjectReference{Name: name}
+			addOfferRef(qo, name)
+		case auto && offers[i] != nil && offers[i].Spec.Decision == "" && decision != "":
+			if err := r.setOfferDecision(ctx, offers[i], decision, v.reasons); err != nil {
+				return time.Time{}, err
+			}
+		}
 	}
-	var offer v1alpha1.Offer
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: entry.OfferRef.Name}, &offer); err != nil {
-		return "", nil, ctrlclient.IgnoreNotFound(err)
+	return wake, nil
+}
+
+// setOfferDecision records the controller's Automatic decision in the
+// Offer's spec.decision (final once set, RFC 8921 §9.2.4, §9.2.5).
+func (r *QuotationOrderReconciler) setOfferDecision(ctx context.Context, offer *v1alpha1.Offer, d v1alpha1.OfferDecision, reasons []v1alpha1.DeclineReason) error {
+	base := offer.DeepCopy()
+	offer.Spec.Decision = d
+	offer.Spec.DeclineReasons = nil
+	if d == v1alpha1.DecisionDecline {
+		offer.Spec.DeclineReasons = reasons
 	}
-	return offer.Spec.Decision, offer.Spec.DeclineReasons, nil
+	if err := r.Client.Patch(ctx, offer, ctrlclient.MergeFromWithOptions(base, ctrlclient.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("set decision of offer %s: %w", offer.Name, err)
+	}
+	return nil
 }
 
 // ensureOffer creates the Offer of a negotiation, owned by the
@@ -481,7 +839,13 @@ func (r *QuotationOrderReconciler) ensureOffer(ctx context.Context, qo *v1alpha1
 }
 
 // syncOffer writes the status of the negotiation's Offer from the state of
-// the client machine.
+// the client machine. A decision the controller took without (or against)
+// spec.decision (decisionRecord in the status entry) counts as Decline and
+// its explanation goes into the conditions' messages. The transient states
+// Accepting and Declining are not written while the decision awaits its
+// first ACK (one round trip, RFC 8921 §9.2.4, §9.2.5): the Offer goes from
+// Open (or no status) to Accepted or Declined in one write; they are
+// written once the decision is retransmitted (§11.4).
 func (r *QuotationOrderReconciler) syncOffer(ctx context.Context, qo *v1alpha1.QuotationOrder, n *negotiation) error {
 	entry := providerEntry(qo, n.ref)
 	if entry.OfferRef == nil || n.order.Offer == nil {
@@ -492,7 +856,14 @@ func (r *QuotationOrderReconciler) syncOffer(ctx context.Context, qo *v1alpha1.Q
 		return ctrlclient.IgnoreNotFound(err)
 	}
 	base := offer.DeepCopy()
-	st := offerStatus(offer.Spec.Decision, n.order)
+	decision, why := offer.Spec.Decision, ""
+	if f := entry.Failure; decisionRecord(f) {
+		decision, why = v1alpha1.DecisionDecline, f.Message
+	}
+	st := offerStatus(decision, n.order)
+	if (st == v1alpha1.OfferAccepting || st == v1alpha1.OfferDeclining) && n.order.Txn.Retries == 0 {
+		return nil
+	}
 	offer.Status.State = st
 	offer.Status.ObservedGeneration = offer.Generation
 	ms := cpd.Satisfies(n.order.Offer.CPD, n.order.Request.CPD)
@@ -507,18 +878,26 @@ func (r *QuotationOrderReconciler) syncOffer(ctx context.Context, qo *v1alpha1.Q
 			offer.Status.Mismatches = append(offer.Status.Mismatches, m.String())
 		}
 	}
-	if offer.Spec.Decision != "" && offer.Status.DecidedAt == nil {
+	if decision != "" && offer.Status.DecidedAt == nil {
 		t := metav1.NewTime(r.now().UTC().Truncate(time.Second))
 		offer.Status.DecidedAt = &t
 	}
-	offer.Status.Conditions = offerConditions(offer.Status.Conditions, st, offer.Generation)
-	if equality.Semantic.DeepEqual(base.Status, offer.Status) {
+	offer.Status.Conditions = offerWhy(offerConditions(offer.Status.Conditions, st, offer.Generation), why)
+	if unchanged(base, &offer) {
 		return nil
 	}
 	if err := r.Client.Status().Patch(ctx, &offer, ctrlclient.MergeFrom(base)); err != nil {
 		return fmt.Errorf("patch offer %s status: %w", offer.Name, err)
 	}
 	return nil
+}
+
+// unchanged reports whether obj's JSON merge patch against base is empty:
+// nothing to write. It compares JSON, not Go values, so that a status.protocol
+// whose members the API server re-ordered does not count as a change.
+func unchanged(base, obj ctrlclient.Object) bool {
+	data, err := ctrlclient.MergeFrom(base).Data(obj)
+	return err == nil && string(data) == "{}"
 }
 
 // ensureAgreement creates the Agreement of a completed negotiation (RFC
@@ -594,6 +973,14 @@ func (r *QuotationOrderReconciler) ensureAgreement(ctx context.Context, qo *v1al
 	return name, nil
 }
 
+// secretData returns s's data, or nil for no Secret.
+func secretData(s *corev1.Secret) map[string][]byte {
+	if s == nil {
+		return nil
+	}
+	return s.Data
+}
+
 // nonceSecret returns the nonce Secret, or nil when there is none yet.
 func (r *QuotationOrderReconciler) nonceSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	var s corev1.Secret
@@ -641,7 +1028,7 @@ func (r *QuotationOrderReconciler) saveNonces(ctx context.Context, owner ctrlcli
 // patchStatus writes qo's status when it changed, with an optimistic lock
 // so that a stale reconcile cannot overwrite what a newer one persisted.
 func (r *QuotationOrderReconciler) patchStatus(ctx context.Context, base, qo *v1alpha1.QuotationOrder) error {
-	if equality.Semantic.DeepEqual(base.Status, qo.Status) {
+	if equality.Semantic.DeepEqual(base.Status, qo.Status) || unchanged(base, qo) {
 		return nil
 	}
 	if err := r.Client.Status().Patch(ctx, qo, ctrlclient.MergeFromWithOptions(base, ctrlclient.MergeFromWithOptimisticLock{})); err != nil {
@@ -682,6 +1069,36 @@ func handedOver(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) boo
 		}
 	}
 	return false
+}
+
+// findEntry returns the status.providers entry of ref, or nil.
+func findEntry(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) *v1alpha1.ProviderNegotiation {
+	for i := range qo.Status.Providers {
+		if sameRef(qo.Status.Providers[i].ProviderReference, ref) {
+			return &qo.Status.Providers[i]
+		}
+	}
+	return nil
+}
+
+// sameRef reports whether a and b name the same provider (an empty kind
+// is Provider).
+func sameRef(a, b v1alpha1.ProviderReference) bool {
+	if a.Kind == "" {
+		a.Kind = v1alpha1.ProviderKindProvider
+	}
+	if b.Kind == "" {
+		b.Kind = v1alpha1.ProviderKindProvider
+	}
+	return a == b
+}
+
+// refName is "Kind/name" of ref, for messages.
+func refName(ref v1alpha1.ProviderReference) string {
+	if ref.Kind == "" {
+		ref.Kind = v1alpha1.ProviderKindProvider
+	}
+	return string(ref.Kind) + "/" + ref.Name
 }
 
 // providerEntry returns the status.providers entry of ref, adding it.
