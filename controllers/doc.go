@@ -44,7 +44,8 @@ limitations under the License.
 //
 // With several providerRefs (parallel negotiation, §8.10) at most one
 // offer is accepted per order (decideOrder): under Automatic acceptance
-// the first providerRef whose offer satisfies the request, once every
+// the satisfying offer with the most headroom on the request's bounds
+// (cpd.Score; ties go to the earlier providerRef), once every
 // negotiation has an offer or has ended, or at the latest 10% of the
 // earliest offer's validity window (at most 30 s) before it lapses; under
 // Manual acceptance the first Offer set to Accept. The other open offers

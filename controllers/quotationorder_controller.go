@@ -693,6 +693,7 @@ func (r *QuotationOrderReconciler) decideAll(ctx context.Context, qo *v1alpha1.Q
 		}
 		cs[i].offer = o.Offer
 		cs[i].satisfies = len(cpd.Satisfies(o.Offer.CPD, o.Request.CPD)) == 0
+		cs[i].score = cpd.Score(o.Offer.CPD, o.Request.CPD)
 		if entry == nil || entry.OfferRef == nil {
 			continue
 		}

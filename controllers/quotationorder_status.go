@@ -360,6 +360,10 @@ type candidate struct {
 	// satisfies reports whether offer satisfies every bound of the
 	// request (cpd.Satisfies, RFC 7297 §3-4).
 	satisfies bool
+	// score ranks a satisfying offer against the other satisfying ones
+	// (cpd.Score: the headroom it leaves on the request's delay, jitter,
+	// loss, availability and notification bounds); higher is better.
+	score float64
 	// decision and reasons are the Offer's spec.decision and
 	// spec.declineReasons: the user's under Manual acceptance, the
 	// controller's earlier decision under Automatic.
@@ -414,10 +418,11 @@ func waiting(s fsm.ClientState) bool {
 // At most one offer is accepted per order: the winner is the first
 // negotiation (in providerRefs order) that was already accepted (AcceptSent
 // or Completed) or whose open offer has spec.decision Accept; failing that,
-// under Automatic acceptance, the first open offer that satisfies the
+// under Automatic acceptance, the best open offer that satisfies the
 // request, once every negotiation has an open offer or has ended, or
-// earlier at the earliest decisionMargin of the open offers. "Best" is
-// therefore the user's order of preference among the satisfying offers.
+// earlier at the earliest decisionMargin of the open offers. "Best" is the
+// highest cpd.Score (the most headroom on the request's bounds); among
+// equal scores the user's order of preference, providerRefs order, decides.
 // When there is a winner, every other open offer is declined with reason 2
 // (ConflictWithOtherOffer, Table 3) and every negotiation still waiting for
 // its offer is cancelled (§9.2.7). When the Automatic decision finds no
@@ -467,11 +472,12 @@ func decideOrder(mode v1alpha1.AcceptanceMode, cs []candidate, now time.Time) ([
 			return vs, deadline
 		}
 		for _, i := range open {
-			if cs[i].satisfies {
+			if cs[i].satisfies && (winner < 0 || cs[i].score > cs[winner].score) {
 				winner = i
-				vs[i] = verdict{kind: verdictAccept}
-				break
 			}
+		}
+		if winner >= 0 {
+			vs[winner] = verdict{kind: verdictAccept}
 		}
 		if winner < 0 {
 			for _, i := range open {

@@ -270,8 +270,8 @@ func (r *constReader) Read(p []byte) (int, error) {
 }
 
 // TestDecideOrder checks the decisions on the negotiations of one order:
-// at most one acceptance, the first satisfying offer in providerRefs order
-// under Automatic acceptance once every negotiation answered or at the
+// at most one acceptance, the satisfying offer with the highest cpd.Score
+// (ties: providerRefs order) under Automatic acceptance once every negotiation answered or at the
 // decision margin, the others declined with reason 2 or cancelled, reason 1
 // when nothing satisfies, and the user's spec.decision under Manual
 // acceptance.
@@ -283,6 +283,11 @@ func TestDecideOrder(t *testing.T) {
 	deadline := t0.Add(5*time.Minute - 30*time.Second)
 	open := func(name string, ok bool) candidate {
 		return candidate{name: name, state: fsm.ClientOfferProcessing, offer: offer, satisfies: ok}
+	}
+	scored := func(name string, score float64) candidate {
+		c := open(name, true)
+		c.score = score
+		return c
 	}
 	decided := func(c candidate, d v1alpha1.OfferDecision, rs ...v1alpha1.DeclineReason) candidate {
 		c.decision, c.reasons = d, rs
@@ -311,6 +316,9 @@ func TestDecideOrder(t *testing.T) {
 		"one unsatisfying": {mode: v1alpha1.AcceptanceAutomatic, cs: []candidate{open("a", false)}, want: []got{{Kind: verdictDecline, Reasons: gap}}},
 		"both satisfy: first wins": {
 			mode: v1alpha1.AcceptanceAutomatic, cs: []candidate{open("a", true), open("b", true)}, want: []got{accept, loser},
+		},
+		"more headroom wins over providerRefs order": {
+			mode: v1alpha1.AcceptanceAutomatic, cs: []candidate{scored("a", 0.1), scored("b", 0.5), scored("c", 0.5)}, want: []got{loser, accept, loser},
 		},
 		"first unsatisfying: second wins": {
 			mode: v1alpha1.AcceptanceAutomatic, cs: []candidate{open("a", false), open("b", true)}, want: []got{loser, accept},

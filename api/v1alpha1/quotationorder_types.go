@@ -32,7 +32,7 @@ const (
 	AcceptanceManual AcceptanceMode = "Manual"
 	// AcceptanceAutomatic accepts an offer that satisfies every bound of the
 	// request (cpd.Satisfies); with several providers it accepts the best
-	// (cpd.Better) and declines the others with reason ConflictWithOtherOffer
+	// (cpd.Score, ties in providerRefs order) and declines the others with reason ConflictWithOtherOffer
 	// (RFC 8921 §8.10, Table 3 code 2). An offer that does not satisfy the
 	// request is declined with reason UnacceptableGap (Table 3 code 1).
 	AcceptanceAutomatic AcceptanceMode = "Automatic"
