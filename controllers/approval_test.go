@@ -39,17 +39,13 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
 	"github.com/cpnp-dev/cpnp-operator/controllers"
-	cpnpclient "github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
@@ -141,7 +137,7 @@ func TestApprovalGate(t *testing.T) {
 	srv := startServer(t, p, 0)
 	provider(t, c, gated, "wan", p, srv)
 	provider(t, c, open, "wan", p, srv)
-	managerAs(t, operator.cfg)
+	managerOpts(t, mgrOpts{cfg: operator.cfg})
 
 	// Admission of creates, dry-run so that nothing is negotiated (dry-run
 	// requests run validating admission).
@@ -469,48 +465,4 @@ func waitGateOn(t *testing.T, c client.Client, ns string) {
 		case <-tick.C:
 		}
 	}
-}
-
-// managerAs is manager with the operator authenticated by cfg instead of
-// the envtest administrator, so that RBAC and admission see the
-// operator's own identity.
-func managerAs(t *testing.T, cfg *rest.Config) {
-	t.Helper()
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		t.Fatalf("new manager: %v", err)
-	}
-	engine, err := controllers.NewEngine(controllers.EngineConfig{
-		Mux:         cpnpclient.MuxConfig{MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond},
-		SendTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mgr.Add(engine); err != nil {
-		t.Fatal(err)
-	}
-	r := &controllers.QuotationOrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine,
-		Recorder: mgr.GetEventRecorder("cpnp-operator")}
-	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}); err != nil {
-		t.Fatal(err)
-	}
-	ar := &controllers.AgreementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine,
-		Recorder: mgr.GetEventRecorder("cpnp-operator")}
-	if err := ar.SetupWithManager(mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
 }

@@ -37,6 +37,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -162,12 +163,40 @@ func manager(t *testing.T) (stop func()) {
 // the AgreementReconciler.
 func managerWith(t *testing.T, agreementNow func() time.Time) (stop func()) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(apiCfg, ctrl.Options{
+	return managerOpts(t, mgrOpts{agreementNow: agreementNow})
+}
+
+// mgrOpts are the knobs of managerOpts; the zero value is manager(t).
+type mgrOpts struct {
+	// cfg, when not nil, authenticates the manager (default: the envtest
+	// administrator, apiCfg).
+	cfg *rest.Config
+	// agreementNow, when not nil, is the AgreementReconciler's clock.
+	agreementNow func() time.Time
+	// namespace, when not empty, is the only namespace the manager's
+	// cache watches, so that several managers can run side by side.
+	namespace string
+}
+
+// managerOpts runs the engine and the QuotationOrder and Agreement
+// reconcilers as cmd/manager does, with the options o, until stop is called
+// or the test ends; stop waits for the manager to return.
+func managerOpts(t *testing.T, o mgrOpts) (stop func()) {
+	t.Helper()
+	cfg := o.cfg
+	if cfg == nil {
+		cfg = apiCfg
+	}
+	opts := ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Client:                 controllers.ClientOptions(), // Secrets uncached, as cmd/manager
-	})
+	}
+	if o.namespace != "" {
+		opts.Cache.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}
+	}
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		t.Fatalf("new manager: %v", err)
 	}
@@ -186,7 +215,7 @@ func managerWith(t *testing.T, agreementNow func() time.Time) (stop func()) {
 		t.Fatal(err)
 	}
 	ar := &controllers.AgreementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine,
-		Recorder: mgr.GetEventRecorder("cpnp-operator"), Now: agreementNow}
+		Recorder: mgr.GetEventRecorder("cpnp-operator"), Now: o.agreementNow}
 	if err := ar.SetupWithManager(mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,24 +17,16 @@ limitations under the License.
 package controllers_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
-	"github.com/cpnp-dev/cpnp-operator/controllers"
-	cpnpclient "github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 )
 
@@ -90,42 +82,7 @@ func countingManager(t *testing.T) *writeLog {
 	log := &writeLog{}
 	cfg := rest.CopyConfig(apiCfg)
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, log: log} })
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Client:                 controllers.ClientOptions(),
-	})
-	if err != nil {
-		t.Fatalf("new manager: %v", err)
-	}
-	engine, err := controllers.NewEngine(controllers.EngineConfig{
-		Mux:         cpnpclient.MuxConfig{MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond},
-		SendTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mgr.Add(engine); err != nil {
-		t.Fatal(err)
-	}
-	r := &controllers.QuotationOrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine, Recorder: mgr.GetEventRecorder("cpnp-operator")}
-	if err := r.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptr.To(true)}); err != nil {
-		t.Fatal(err)
-	}
-	ar := &controllers.AgreementReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Engine: engine, Recorder: mgr.GetEventRecorder("cpnp-operator")}
-	if err := ar.SetupWithManager(mgr, controller.Options{SkipNameValidation: ptr.To(true)}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	managerOpts(t, mgrOpts{cfg: cfg})
 	return log
 }
 
