@@ -313,16 +313,31 @@ type order struct {
 	committed, reserved *Holding
 }
 
-func (o *order) holdings() []*Holding {
-	var hs []*Holding
+// holdings returns the order's holdings, agreement first. The slice is
+// backed by an array in the result, so that the accounting done on every
+// decision allocates nothing (issue #3).
+func (o *order) holdings() holdingList {
+	var l holdingList
 	if o.committed != nil {
-		hs = append(hs, o.committed)
+		l.a[l.n] = o.committed
+		l.n++
 	}
 	if o.reserved != nil {
-		hs = append(hs, o.reserved)
+		l.a[l.n] = o.reserved
+		l.n++
 	}
-	return hs
+	return l
 }
+
+// holdingList is at most the two holdings of one order.
+type holdingList struct {
+	a [2]*Holding
+	n int
+}
+
+// all returns the holdings as a slice of l's array: call it on an
+// addressable holdingList that outlives the slice.
+func (l *holdingList) all() []*Holding { return l.a[:l.n] }
 
 // poolUse is what the order takes from pool, per direction: the larger of
 // its holdings there. While an UPDATE's offer is open the order holds its
@@ -334,7 +349,8 @@ func (o *order) poolUse(pool string) bw {
 	if o == nil {
 		return u
 	}
-	for _, h := range o.holdings() {
+	hl := o.holdings()
+	for _, h := range hl.all() {
 		if h.Pool == pool {
 			u = bw{max(u[dirIn], h.IncomingBps), max(u[dirOut], h.OutgoingBps)}
 		}
@@ -349,7 +365,8 @@ func (o *order) tenantUse(identity string) bw {
 	if o == nil {
 		return u
 	}
-	for _, h := range o.holdings() {
+	hl := o.holdings()
+	for _, h := range hl.all() {
 		if h.Identity == identity {
 			u = bw{max(u[dirIn], h.IncomingBps), max(u[dirOut], h.OutgoingBps)}
 		}
@@ -376,7 +393,8 @@ func (p *Pools) change(id string, fn func(o *order)) {
 }
 
 func (p *Pools) account(o *order, sign int64) {
-	hs := o.holdings()
+	hl := o.holdings()
+	hs := hl.all()
 	for i, h := range hs {
 		if i == 0 || h.Pool != hs[0].Pool {
 			u := o.poolUse(h.Pool)

@@ -259,7 +259,7 @@ func (s *Server) held(ctx context.Context, poid string, ev func(time.Time) fsm.E
 		if !o.Held || o.State != fsm.ServerAwaitingProcessing {
 			return &OrderError{ProviderOrderID: poid, State: string(o.State), Err: ErrNotHeld}
 		}
-		s.stepOrder(e, nil, ev(s.clk.Now()))
+		s.stepOrder(e, nil, nil, ev(s.clk.Now()))
 		return nil
 	})
 }
@@ -282,7 +282,7 @@ func (s *Server) RequestMoreTime(ctx context.Context, providerOrderID string, eo
 		case !eot.After(now):
 			return fmt.Errorf("request more time for order %q: expected offer time %s is not in the future", providerOrderID, eot.UTC().Format(time.RFC3339))
 		}
-		s.stepOrder(e, nil, fsm.RequestMoreTime{ExpectedOfferTime: eot, Subcode: subcode, At: now})
+		s.stepOrder(e, nil, nil, fsm.RequestMoreTime{ExpectedOfferTime: eot, Subcode: subcode, At: now})
 		return nil
 	})
 }

@@ -34,17 +34,32 @@ type peerConn struct {
 	addr     string
 	// failKey keys the FAIL limiter: the identity, else the address.
 	failKey string
-	out     chan wire.Message
-	stop    chan struct{}
+	// wake tells the writer that queue has messages (capacity 1).
+	wake chan struct{}
+	stop chan struct{}
+
+	// mu guards the send queue. It is allocated when a message is queued
+	// and handed to the writer whole, so that an idle association holds no
+	// queue (issue #3: a channel of Config.SendQueueSize messages cost
+	// about 13.5 KB per association); spare is the writer's last drained
+	// queue, kept for reuse when small.
+	mu    sync.Mutex
+	queue []wire.Message
+	spare []wire.Message
+	limit int
 }
+
+// maxSpareQueue is the largest drained queue that a writer keeps for reuse.
+const maxSpareQueue = 4
 
 func newPeerConn(c transport.Conn, queue int) *peerConn {
 	p := &peerConn{
 		conn:     c,
 		identity: c.Identity(),
 		addr:     c.RemoteAddr().String(),
-		out:      make(chan wire.Message, queue),
+		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
+		limit:    queue,
 	}
 	p.failKey = "identity:" + p.identity
 	if p.identity == "" {
@@ -63,14 +78,47 @@ func (p *peerConn) alive() bool {
 	}
 }
 
-// enqueue hands m to the writer without blocking; false when its queue is full.
+// enqueue hands m to the writer without blocking; false when its queue
+// holds the limit already.
 func (p *peerConn) enqueue(m wire.Message) bool {
-	select {
-	case p.out <- m:
-		return true
-	default:
+	p.mu.Lock()
+	if len(p.queue) >= p.limit {
+		p.mu.Unlock()
 		return false
 	}
+	if p.queue == nil {
+		p.queue, p.spare = p.spare, nil
+	}
+	p.queue = append(p.queue, m)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take returns the queued messages and empties the queue; the writer gives
+// the slice back with recycle.
+func (p *peerConn) take() []wire.Message {
+	p.mu.Lock()
+	q := p.queue
+	p.queue = nil
+	p.mu.Unlock()
+	return q
+}
+
+// recycle keeps a drained queue for reuse when it is small.
+func (p *peerConn) recycle(q []wire.Message) {
+	if cap(q) > maxSpareQueue {
+		return
+	}
+	clear(q)
+	p.mu.Lock()
+	if p.spare == nil {
+		p.spare = q[:0]
+	}
+	p.mu.Unlock()
 }
 
 // inbound is what a reader forwards to the loop: a decoded message, or
@@ -126,8 +174,10 @@ func (s *Server) readLoop(ctx context.Context, p *peerConn) {
 		}
 		in := inbound{pc: p}
 		in.msg, in.err = wire.Decode(b)
-		if ve := (*wire.ValidationError)(nil); errors.As(in.err, &ve) && ve.Identified() {
-			in.seq = seqOf(b)
+		if in.err != nil {
+			if ve := (*wire.ValidationError)(nil); errors.As(in.err, &ve) && ve.Identified() {
+				in.seq = seqOf(b)
+			}
 		}
 		select {
 		case s.inbox <- in:
@@ -156,38 +206,54 @@ func seqOf(b []byte) uint32 {
 // writeLoop encodes and writes what the loop enqueues until stop, then
 // writes what is left in the queue.
 func (s *Server) writeLoop(ctx context.Context, p *peerConn) {
+	var buf []byte
 	for {
 		select {
-		case m := <-p.out:
-			s.writeMsg(ctx, p, m)
+		case <-p.wake:
+			buf = s.drain(ctx, p, buf)
 		case <-p.stop:
-			for {
-				select {
-				case m := <-p.out:
-					s.writeMsg(ctx, p, m)
-				default:
-					return
-				}
-			}
+			s.drain(ctx, p, buf)
+			return
 		}
 	}
 }
 
-func (s *Server) writeMsg(ctx context.Context, p *peerConn, m wire.Message) {
-	b, err := wire.Encode(m)
+// drain writes the messages queued on p, encoding them into buf, and
+// returns buf for the next drain.
+func (s *Server) drain(ctx context.Context, p *peerConn, buf []byte) []byte {
+	q := p.take()
+	for i := range q {
+		buf = s.writeMsg(ctx, p, &q[i], buf[:0])
+	}
+	p.recycle(q)
+	if cap(buf) > maxWriteBuffer {
+		buf = nil
+	}
+	return buf
+}
+
+// maxWriteBuffer is the largest encoding buffer a writer keeps between
+// messages (a fragmented message may need up to 1 MiB, DESIGN §3).
+const maxWriteBuffer = 8 << 10
+
+// writeMsg encodes m into buf and writes it; it returns buf (grown) for
+// reuse: WriteMessage does not keep it.
+func (s *Server) writeMsg(ctx context.Context, p *peerConn, m *wire.Message, buf []byte) []byte {
+	b, err := wire.Append(buf, *m)
 	if err != nil {
 		// A machine or policy bug: the message is invalid.
 		s.log.Error(err, "Encoding a message failed", keyPeer, p.addr, "method", m.Method.String(),
 			keyProviderOrderID, m.ProviderOrderID)
-		return
+		return buf
 	}
 	if err := p.conn.WriteMessage(ctx, b); err != nil {
 		s.log.V(1).Info("Writing to association failed", keyPeer, p.addr, keyIdentity, p.identity,
 			"method", m.Method.String(), "error", err.Error())
-		return
+		return b
 	}
 	if v := s.log.V(4); v.Enabled() {
 		v.Info("Sent message", keyPeer, p.addr, "method", m.Method.String(), "seq", m.Seq,
 			keyTransactionID, m.TransactionID, keyProviderOrderID, m.ProviderOrderID)
 	}
+	return b
 }

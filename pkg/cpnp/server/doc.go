@@ -67,11 +67,24 @@ order's client used last, or to its newest association.
 
 When a step emits Persist, the engine writes the order through the store's
 asynchronous group commit (store.Write) once, after the whole step (and the
-decision step it may trigger) ran, and queues every Send that followed the
-Persist until the commit's done callback reports it durable. Sends of later
-steps of the same order also wait for that commit. The loop never waits for
-an fsync, and concurrent orders share fsyncs, so throughput does not
-collapse to one fsync per message. A commit failure (the store failed or is
+decision step it may trigger) ran, and holds every Send that followed the
+Persist until the commit's done callback reports it durable; the callback
+hands those Sends to their associations itself (one goroutine hop less
+than through the loop) unless an earlier Send of the order still waits, in
+which case they wait in the order's queue, in order. Sends of later steps
+of the same order also wait for that commit. The loop never waits for an
+fsync, and concurrent orders share fsyncs, so throughput does not collapse
+to one fsync per message.
+
+A step that changed the order but has nothing that must follow the write
+(no Send, decision, reservation, release, commit or alarm; typically the
+client's PROCESSING after an OFFER, §8.7 Figure 6) defers its write: it
+joins the next write of any order, or is committed alone after
+DeferredFlushDelay, or at shutdown. Losing it in a crash equals losing the
+datagram, which the protocol recovers from (§11.4). Orders are stored in
+record format RecordFormat (JSON written without reflection, CPDs in
+canonical form, pooled buffers); a newer format is refused at startup
+with a *RecordFormatError. A commit failure (the store failed or is
 full) stops the engine: it drops further datagrams, /readyz reports it and
 Serve returns an error wrapping ErrStoreFailed; a restart recovers the last
 committed state.

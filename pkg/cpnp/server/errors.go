@@ -40,6 +40,9 @@ var (
 	// ErrStoreFailed reports that a write to the store failed: the engine
 	// stopped answering and must be restarted (DESIGN §4).
 	ErrStoreFailed = errors.New("store write failed")
+	// ErrRecordFormat reports a stored order in a record format this
+	// release does not read (see RecordFormat and RecordFormatError).
+	ErrRecordFormat = errors.New("unsupported order record format")
 )
 
 // ConfigError reports one Config field that cannot work. It matches

@@ -24,7 +24,6 @@ import (
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
-	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/store"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
 
@@ -44,12 +43,20 @@ type step struct {
 	// marked when a Persist preceded it.
 	persist bool
 	sends   []pendingSend
+	// sendsBuf backs sends: a step sends at most two messages in Figure 6
+	// (PROCESSING and OFFER).
+	sendsBuf [2]pendingSend
 	// lastReason is the Reason of the last Transition, which tells a
 	// Commit that restores an agreement from one that makes a new one.
 	lastReason string
 	// reserved is set by the machine's Reserve.
 	reserved bool
-	depth    int
+	// effects is set by any action whose effect must follow the write
+	// (fsm's effect actions: Send, Reserve, Release, Commit, Consult,
+	// Activation, Alarm, child actions). A Persist without one is a
+	// deferrable write (see deferred.go).
+	effects bool
+	depth   int
 }
 
 type pendingSend struct {
@@ -65,13 +72,11 @@ const maxDecisionDepth = 4
 // timerEvent is the event of a timer that fired.
 func timerEvent(id fsm.TimerID, now time.Time) fsm.Event { return fsm.TimerFired{ID: id, At: now} }
 
-// stepOrder feeds ev to e's order and executes the actions. pc is the
-// association of a MsgReceived (nil otherwise).
-func (s *Server) stepOrder(e *entry, pc *peerConn, ev fsm.Event) {
-	st := &step{e: e, pc: pc, now: ev.When(), from: e.rec.Order.State}
-	if m, ok := ev.(fsm.MsgReceived); ok {
-		st.msg = &m.Msg
-	}
+// stepOrder feeds ev to e's order and executes the actions. pc and msg are
+// the association and the message of a MsgReceived (nil otherwise).
+func (s *Server) stepOrder(e *entry, pc *peerConn, msg *wire.Message, ev fsm.Event) {
+	st := &step{e: e, pc: pc, msg: msg, now: ev.When(), from: e.rec.Order.State}
+	st.sends = st.sendsBuf[:0]
 	next, acts := s.machine.Step(e.rec.Order, ev)
 	s.apply(st, next, acts)
 }
@@ -90,6 +95,11 @@ func (s *Server) exec(st *step, next fsm.ServerOrder, acts []fsm.Action) {
 	e.rec.Order = next
 	var consults []fsm.Consult
 	for _, a := range acts {
+		switch a.(type) {
+		case fsm.Persist, fsm.StartTimer, fsm.StopTimer, fsm.Transition, fsm.Discard:
+		default:
+			st.effects = true
+		}
 		switch a := a.(type) {
 		case fsm.Persist:
 			st.persist = true
@@ -113,11 +123,13 @@ func (s *Server) exec(st *step, next fsm.ServerOrder, acts []fsm.Action) {
 		case fsm.Commit:
 			s.commit(st, a)
 		case fsm.Activation:
-			kv := []any{"active", a.Active}
-			if a.ScheduledAt != nil {
-				kv = append(kv, "scheduledAt", a.ScheduledAt.UTC().Format(time.RFC3339Nano))
+			if s.log.Enabled() {
+				kv := []any{"active", a.Active}
+				if a.ScheduledAt != nil {
+					kv = append(kv, "scheduledAt", a.ScheduledAt.UTC().Format(time.RFC3339Nano))
+				}
+				s.log.Info("Agreement activation changed", s.orderKeys(e, kv...)...)
 			}
-			s.log.Info("Agreement activation changed", s.orderKeys(e, kv...)...)
 		case fsm.SendChild, fsm.StartChildTimer, fsm.StopChildTimer, fsm.ChildTransition:
 			// Child orders (§8.8) are not wired: no Child decision is ever
 			// fed to the machine, so it never emits these.
@@ -145,26 +157,30 @@ func (s *Server) orderKeys(e *entry, kv ...any) []any {
 // the client address, identity, identifiers, event and timestamp).
 func (s *Server) transition(st *step, t fsm.Transition) {
 	st.lastReason = t.Reason
-	kv := []any{"from", t.From, keyState, t.To, keyEvent, t.Reason, "cause", t.Cause, "at", t.At.UTC().Format(time.RFC3339Nano)}
-	if t.StatusCode != 0 {
-		kv = append(kv, "statusCode", int(t.StatusCode))
+	if s.log.Enabled() {
+		kv := []any{"from", t.From, keyState, t.To, keyEvent, t.Reason, "cause", t.Cause, "at", t.At.UTC().Format(time.RFC3339Nano)}
+		if t.StatusCode != 0 {
+			kv = append(kv, "statusCode", int(t.StatusCode))
+		}
+		s.log.Info("Order changed state", s.orderKeys(st.e, kv...)...)
 	}
-	s.log.Info("Order changed state", s.orderKeys(st.e, kv...)...)
-	s.m.transitions.WithLabelValues(t.Reason).Inc()
-	if oc, ok := outcomes[t.Reason]; ok {
-		s.m.completed.WithLabelValues(oc).Inc()
-	}
+	s.m.transition(t.Reason)
 }
 
 // discarded logs an input the machine dropped (§10, §11.3, §13).
 func (s *Server) discarded(st *step, d fsm.Discard) {
+	v := s.log.V(1)
 	if st.msg != nil {
 		s.m.drop(dropDiscarded)
-		s.log.V(1).Info("Discarded a message", s.orderKeys(st.e, "method", st.msg.Method.String(), "seq", st.msg.Seq,
-			"reason", d.Reason)...)
+		if v.Enabled() {
+			v.Info("Discarded a message", s.orderKeys(st.e, "method", st.msg.Method.String(), "seq", st.msg.Seq,
+				"reason", d.Reason)...)
+		}
 		return
 	}
-	s.log.V(1).Info("Discarded an input", s.orderKeys(st.e, "reason", d.Reason)...)
+	if v.Enabled() {
+		v.Info("Discarded an input", s.orderKeys(st.e, "reason", d.Reason)...)
+	}
 }
 
 // consult runs the decision policy and feeds its answer back to the
@@ -266,8 +282,10 @@ func (s *Server) decide(st *step, c fsm.Consult) (fsm.Decision, policy.Decision,
 		d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
 		e.rec.Decision = fmt.Sprintf("unknown policy outcome %q: FAIL 5", pd.Outcome)
 	}
-	s.log.V(1).Info("Consulted the policy", s.orderKeys(e, "outcome", string(pd.Outcome), "pool", pd.Pool,
-		"partial", pd.Partial, "reason", e.rec.Decision)...)
+	if v := s.log.V(1); v.Enabled() {
+		v.Info("Consulted the policy", s.orderKeys(e, "outcome", string(pd.Outcome), "pool", pd.Pool,
+			"partial", pd.Partial, "reason", e.rec.Decision)...)
+	}
 	if pd.Outcome == policy.OutcomeOffer && s.log.V(4).Enabled() {
 		s.log.V(4).Info("Policy offer", s.orderKeys(e, "offeredCPD", string(pd.Offered.Canonical()),
 			"requestedCPD", string(cur.CPD.Canonical()))...)
@@ -328,19 +346,28 @@ func (s *Server) finalize(st *step) {
 	prev := e.lastWrite
 	if st.persist {
 		e.rec.Updated = st.now
-		op, err := s.repo.Put(o.ProviderOrderID, e.rec)
-		if err != nil {
-			s.fail(fmt.Errorf("encode order %s: %w", o.ProviderOrderID, err))
-		} else {
-			e.lastWrite = s.write(op)
-		}
+	}
+	var w *orderWrite
+	switch _, dirty := s.dirty[e]; {
+	case st.persist && s.deferrable(st):
+		s.markDirty(e)
+	case st.persist:
+		w, e.lastWrite = s.writeOrder(e)
+	case dirty && len(st.sends) > 0:
+		// Sends follow every earlier write of their order, deferred ones
+		// included.
+		w, e.lastWrite = s.writeOrder(e)
+		prev = e.lastWrite
 	}
 	for _, ps := range st.sends {
 		dep := prev
 		if ps.afterPersist {
 			dep = e.lastWrite
 		}
-		s.send(st, ps, dep)
+		s.send(st, ps, dep, w)
+	}
+	if w != nil {
+		s.submit(w)
 	}
 	s.publish(e)
 	s.schedule(e)
@@ -383,42 +410,19 @@ func (s *Server) deleteOrder(e *entry) {
 		}
 	}
 	delete(s.waiting, e)
+	delete(s.dirty, e)
 	e.queue = nil
 	s.m.orders.WithLabelValues(string(o.State)).Dec()
 	s.snapMu.Lock()
 	delete(s.snap, o.ProviderOrderID)
 	s.snapMu.Unlock()
-	s.write(s.repo.Delete(o.ProviderOrderID))
-	s.log.V(1).Info("Deleted a terminal order after its retention", s.orderKeys(e)...)
-}
-
-// write submits op to the store's group commit and returns its sequence
-// number; the done callback only records the outcome and wakes the loop
-// (it runs on the store's committer goroutine).
-func (s *Server) write(op store.Op) uint64 {
-	s.writeSeq++
-	n := s.writeSeq
-	start := time.Now()
-	err := s.st.Write(s.shutdownCtx(), []store.Op{op}, func(err error) {
-		s.m.commits.Observe(time.Since(start).Seconds())
-		s.commitMu.Lock()
-		switch {
-		case s.commitErr != nil:
-		case err != nil:
-			s.commitErr = err
-		default:
-			s.committed = n
-		}
-		s.commitMu.Unlock()
-		select {
-		case s.commitWake <- struct{}{}:
-		default:
-		}
-	})
-	if err != nil {
-		s.fail(err)
+	w := s.newWrite()
+	w.ops = append(w.ops, s.repo.Delete(o.ProviderOrderID))
+	s.seal(w)
+	s.submit(w)
+	if v := s.log.V(1); v.Enabled() {
+		v.Info("Deleted a terminal order after its retention", s.orderKeys(e)...)
 	}
-	return n
 }
 
 // onCommits hands out the sends whose write became durable (write-ahead,
@@ -431,17 +435,21 @@ func (s *Server) onCommits() {
 		s.fail(err)
 		return
 	}
+	s.deliverOrphans()
 	for e := range s.waiting {
 		i := 0
 		for ; i < len(e.queue) && e.queue[i].dep <= c; i++ {
 			q := e.queue[i]
 			s.deliver(q.pc, q.msg)
 		}
-		e.queue = append(e.queue[:0:0], e.queue[i:]...)
-		if len(e.queue) == 0 {
+		if i == len(e.queue) {
 			e.queue = nil
 			delete(s.waiting, e)
+			continue
 		}
+		n := copy(e.queue, e.queue[i:])
+		clear(e.queue[n:])
+		e.queue = e.queue[:n]
 	}
 }
 
@@ -472,8 +480,10 @@ func (s *Server) fail(err error) {
 }
 
 // send applies the rate limits to one Send of a step and hands it out now
-// or once write dep is durable.
-func (s *Server) send(st *step, ps pendingSend, dep uint64) {
+// or once write dep is durable: with w, the step's write not yet
+// submitted, when dep is w and no earlier send of the order waits (see
+// orderWrite.sends), else through the order's queue.
+func (s *Server) send(st *step, ps pendingSend, dep uint64, w *orderWrite) {
 	e := st.e
 	msg := ps.msg
 	target := st.pc
@@ -520,9 +530,15 @@ func (s *Server) send(st *step, ps pendingSend, dep uint64) {
 		s.m.drop(dropStoreFailed)
 		return
 	}
-	if len(e.queue) == 0 && s.durable(dep) {
-		s.deliver(target, msg)
-		return
+	if len(e.queue) == 0 {
+		if s.durable(dep) {
+			s.deliver(target, msg)
+			return
+		}
+		if w != nil && dep == w.seq && target != nil {
+			w.sends = append(w.sends, queuedSend{dep: dep, msg: msg, pc: target})
+			return
+		}
 	}
 	e.queue = append(e.queue, queuedSend{dep: dep, msg: msg, pc: target})
 	s.waiting[e] = struct{}{}

@@ -21,9 +21,14 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
@@ -176,5 +181,27 @@ func TestStatusOf(t *testing.T) {
 	}
 	if u := (&badRequestError{ErrNotHeld}).Unwrap(); !errors.Is(u, ErrNotHeld) {
 		t.Errorf("Unwrap: got %v", u)
+	}
+}
+
+// TestDeadlineHeap: deadlines come out earliest first, whatever order they
+// went in, duplicates included (RFC 8921 §11.4: the loop fires each
+// order's earliest timer).
+func TestDeadlineHeap(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	offsets := []int{5, 3, 9, 1, 1, 7, 0, 8, 2, 6, 4, 3}
+	var h deadlineHeap
+	for i, o := range offsets {
+		h.push(deadline{at: base.Add(time.Duration(o) * time.Second), poid: strconv.Itoa(i)})
+	}
+	var got []int
+	for len(h) > 0 {
+		got = append(got, int(h.pop().at.Sub(base)/time.Second))
+	}
+	want := slices.Clone(offsets)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pop order (-want +got):\n%s", diff)
 	}
 }

@@ -47,6 +47,8 @@ func (s *Server) loop() {
 			s.onCommits()
 		case <-s.timerWake:
 			s.onTimers()
+		case <-s.flushWake:
+			s.onFlush()
 		case c := <-s.cmds:
 			c.fn()
 			close(c.done)
@@ -62,6 +64,10 @@ func (s *Server) loop() {
 // and stops the timer. Datagrams still in the inbox are dropped: their
 // senders retransmit (§11.4) to the restarted server.
 func (s *Server) finish() {
+	if s.flushTimer != nil {
+		s.flushTimer.Stop()
+	}
+	s.flushDirty()
 	if s.writeSeq > 0 {
 		if err := s.st.WriteSync(s.shutdownCtx()); err != nil {
 			s.log.Error(err, "Flushing the store at shutdown failed")
@@ -121,7 +127,7 @@ func (s *Server) handleInbound(in inbound) {
 		return
 	}
 	msg := in.msg
-	s.m.received.WithLabelValues(msg.Method.String()).Inc()
+	s.m.receivedMsg(msg.Method)
 	if v := s.log.V(4); v.Enabled() {
 		v.Info("Received message", keyPeer, p.addr, keyIdentity, p.identity, "method", msg.Method.String(),
 			"seq", msg.Seq, keyTransactionID, msg.TransactionID, keyCustomerOrderID, msg.CustomerOrderID,
@@ -157,7 +163,7 @@ func (s *Server) handleInbound(in inbound) {
 		e.pc = p
 		e.rec.Peer = p.addr
 	}
-	s.stepOrder(e, p, fsm.MsgReceived{Msg: msg, Identity: p.identity, At: now, Fresh: f})
+	s.stepOrder(e, p, &msg, fsm.MsgReceived{Msg: msg, Identity: p.identity, At: now, Fresh: f})
 }
 
 // open creates the order of a new QUOTATION (fsm.Server.Open, §11.2.1).
@@ -190,7 +196,9 @@ func (s *Server) open(in inbound, now time.Time) {
 			},
 		}
 		s.orders[f.ProviderOrderID] = e
-		s.apply(&step{e: e, pc: p, msg: &msg, now: now}, o, acts)
+		st := &step{e: e, pc: p, msg: &msg, now: now}
+		st.sends = st.sendsBuf[:0]
+		s.apply(st, o, acts)
 		return
 	}
 	s.m.drop(dropRandomFailure)

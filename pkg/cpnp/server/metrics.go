@@ -61,6 +61,15 @@ type metrics struct {
 	commits       prometheus.Histogram
 	storeFailures prometheus.Counter
 	associations  prometheus.Counter
+	// deferredWrites counts order writes deferred (writes.go).
+	deferredWrites prometheus.Counter
+
+	// Children of the vectors above resolved once, so that the loop's hot
+	// path neither hashes label values nor allocates: by method code
+	// (index 1..11), and by transition reason (written by the loop only).
+	receivedBy, sentBy [wire.MethodActivate + 1]prometheus.Counter
+	transitionsBy      map[string]prometheus.Counter
+	completedBy        map[string]prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -115,6 +124,10 @@ func newMetrics() *metrics {
 			Namespace: ns, Subsystem: sub, Name: "associations_accepted_total",
 			Help: "Associations accepted by Serve (after the access filter).",
 		}),
+		deferredWrites: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "store_deferred_writes_total",
+			Help: "Order writes deferred to share a later commit: steps that changed an order but sent nothing (DESIGN §4).",
+		}),
 	}
 	// Every label value that is known in advance starts at 0, so that
 	// dashboards and rate() see the series from the start.
@@ -134,13 +147,22 @@ func newMetrics() *metrics {
 	for c := wire.StatusCode(1); c.Valid(); c++ {
 		m.fails.WithLabelValues(strconv.Itoa(int(c)))
 	}
+	for meth := wire.MethodQuotation; meth <= wire.MethodActivate; meth++ {
+		m.receivedBy[meth] = m.received.WithLabelValues(meth.String())
+		m.sentBy[meth] = m.sent.WithLabelValues(meth.String())
+	}
+	m.transitionsBy = make(map[string]prometheus.Counter)
+	m.completedBy = make(map[string]prometheus.Counter, len(outcomes))
+	for reason, oc := range outcomes {
+		m.completedBy[reason] = m.completed.WithLabelValues(oc)
+	}
 	return m
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		m.received, m.sent, m.fails, m.orders, m.completed, m.retransmitted, m.dropped,
-		m.transitions, m.alarms, m.commits, m.storeFailures, m.associations,
+		m.transitions, m.alarms, m.commits, m.storeFailures, m.associations, m.deferredWrites,
 	}
 }
 
@@ -166,8 +188,35 @@ func (m *metrics) register(r prometheus.Registerer, tm *transport.Metrics, pol p
 
 func (m *metrics) drop(reason string) { m.dropped.WithLabelValues(reason).Inc() }
 
+// receivedMsg counts a message received (only the loop calls it).
+func (m *metrics) receivedMsg(meth wire.Method) {
+	if meth >= wire.MethodQuotation && meth <= wire.MethodActivate {
+		m.receivedBy[meth].Inc()
+		return
+	}
+	m.received.WithLabelValues(meth.String()).Inc()
+}
+
+// transition counts an order transition and, when it ends a cycle, its
+// outcome. Only the loop calls it: it owns transitionsBy.
+func (m *metrics) transition(reason string) {
+	c := m.transitionsBy[reason]
+	if c == nil {
+		c = m.transitions.WithLabelValues(reason)
+		m.transitionsBy[reason] = c
+	}
+	c.Inc()
+	if oc := m.completedBy[reason]; oc != nil {
+		oc.Inc()
+	}
+}
+
 func (m *metrics) sentMsg(msg wire.Message) {
-	m.sent.WithLabelValues(msg.Method.String()).Inc()
+	if msg.Method >= wire.MethodQuotation && msg.Method <= wire.MethodActivate {
+		m.sentBy[msg.Method].Inc()
+	} else {
+		m.sent.WithLabelValues(msg.Method.String()).Inc()
+	}
 	if msg.Method == wire.MethodFail {
 		m.fails.WithLabelValues(strconv.Itoa(int(msg.StatusCode))).Inc()
 	}

@@ -37,6 +37,9 @@ import (
 // bookkeeping for the admin API. Nonces inside Order never leave the store
 // and the loop: the admin API and the logs omit them.
 type record struct {
+	// Format is the record format (RecordFormat); 0 in records written by
+	// encoding/json before format 2, which read the same.
+	Format int `json:"format,omitempty"`
 	// Order is the server machine's order.
 	Order fsm.ServerOrder `json:"order"`
 	// QuotationTxn is the transaction ID of the QUOTATION that opened the order.

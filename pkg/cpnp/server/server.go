@@ -54,6 +54,7 @@ type Server struct {
 	cmds       chan command
 	commitWake chan struct{}
 	timerWake  chan struct{}
+	flushWake  chan struct{}
 	stop       chan struct{} // closed by Shutdown: the loop flushes and exits
 	loopDone   chan struct{} // closed when the loop has exited
 
@@ -88,9 +89,20 @@ type Server struct {
 	fails      *session.FailLimiter
 	writeSeq   uint64
 	waiting    map[*entry]struct{}
-	deadlines  deadlineHeap
-	timer      clock.Timer
-	timerAt    time.Time
+	// dirty holds the orders whose write is deferred (deferred.go);
+	// flushTimer commits them after DeferredFlushDelay when flushArmed.
+	dirty      map[*entry]struct{}
+	flushTimer clock.Timer
+	flushArmed bool
+	// writes recycles orderWrites (writes.go).
+	writes sync.Pool
+	// orphans are sends that a commit's done callback could not hand to
+	// their association (closed): the loop delivers them (writes.go).
+	orphanMu  sync.Mutex
+	orphans   []queuedSend
+	deadlines deadlineHeap
+	timer     clock.Timer
+	timerAt   time.Time
 }
 
 // txnKey finds an order by what a QUOTATION or a CANCEL carries (DESIGN §3:
@@ -164,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 		cmds:       make(chan command),
 		commitWake: make(chan struct{}, 1),
 		timerWake:  make(chan struct{}, 1),
+		flushWake:  make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		loopDone:   make(chan struct{}),
 		listeners:  make(map[transport.Listener]struct{}),
@@ -174,6 +187,7 @@ func New(cfg Config) (*Server, error) {
 		dup:        dup,
 		fails:      fails,
 		waiting:    make(map[*entry]struct{}),
+		dirty:      make(map[*entry]struct{}),
 		stopCtx:    context.Background(),
 	}
 	s.acceptCtx, s.cancelAccept = context.WithCancel(context.Background())
@@ -195,6 +209,9 @@ func (s *Server) load() error {
 	n := 0
 	err := s.repo.Scan(func(en store.Entry[record]) error {
 		rec := en.Value
+		if rec.Format > RecordFormat {
+			return &RecordFormatError{ProviderOrderID: en.ID, Found: rec.Format, Supported: RecordFormat}
+		}
 		o := &rec.Order
 		if o.ProviderOrderID == "" || o.ProviderOrderID != en.ID || o.State == "" {
 			return fmt.Errorf("order %q: stored record has no order or another provider order identifier", en.ID)

@@ -17,7 +17,6 @@ limitations under the License.
 package server
 
 import (
-	"container/heap"
 	"time"
 )
 
@@ -29,18 +28,49 @@ type deadline struct {
 	poid string
 }
 
-// deadlineHeap orders deadlines by time.
+// deadlineHeap is a binary min-heap of deadlines by time. It is typed
+// (not container/heap) so that pushing and popping box nothing: the loop
+// schedules an order after every step.
 type deadlineHeap []deadline
 
-func (h deadlineHeap) Len() int           { return len(h) }
-func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadline)) }
-func (h *deadlineHeap) Pop() any {
-	old := *h
-	d := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return d
+// push adds d.
+func (h *deadlineHeap) push(d deadline) {
+	*h = append(*h, d)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !a[i].at.Before(a[parent].at) {
+			break
+		}
+		a[i], a[parent] = a[parent], a[i]
+		i = parent
+	}
+}
+
+// pop removes and returns the earliest deadline; h must not be empty.
+func (h *deadlineHeap) pop() deadline {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a[last] = deadline{}
+	a = a[:last]
+	for i := 0; ; {
+		l, r, least := 2*i+1, 2*i+2, i
+		if l < len(a) && a[l].at.Before(a[least].at) {
+			least = l
+		}
+		if r < len(a) && a[r].at.Before(a[least].at) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		a[i], a[least] = a[least], a[i]
+		i = least
+	}
+	*h = a
+	return top
 }
 
 // wakeAt returns when e must be stepped next: the earliest timer of its
@@ -67,7 +97,7 @@ func (s *Server) schedule(e *entry) {
 	if at.IsZero() {
 		return
 	}
-	heap.Push(&s.deadlines, deadline{at: at, poid: e.rec.Order.ProviderOrderID})
+	s.deadlines.push(deadline{at: at, poid: e.rec.Order.ProviderOrderID})
 	s.armTimer()
 }
 
@@ -79,7 +109,7 @@ func (s *Server) armTimer() {
 		if e := s.orders[top.poid]; e != nil && e.deadline.Equal(top.at) {
 			break
 		}
-		heap.Pop(&s.deadlines)
+		s.deadlines.pop()
 	}
 	if len(s.deadlines) == 0 {
 		if s.timer != nil && !s.timerAt.IsZero() {
@@ -115,7 +145,7 @@ func (s *Server) onTimers() {
 	s.timerAt = time.Time{}
 	var due []*entry
 	for len(s.deadlines) > 0 && !s.deadlines[0].at.After(now) {
-		d := heap.Pop(&s.deadlines).(deadline)
+		d := s.deadlines.pop()
 		e := s.orders[d.poid]
 		if e == nil || !e.deadline.Equal(d.at) {
 			continue
@@ -141,7 +171,7 @@ func (s *Server) fireTimers(e *entry, now time.Time) {
 		if !ok || at.After(now) {
 			break
 		}
-		s.stepOrder(e, nil, timerEvent(id, now))
+		s.stepOrder(e, nil, nil, timerEvent(id, now))
 		if e.deleted {
 			return
 		}

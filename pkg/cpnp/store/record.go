@@ -215,7 +215,14 @@ func appendString(b []byte, s string) []byte {
 // encodeRecord encodes a record value with the given revision. Empty index
 // keys are left out.
 func encodeRecord(rev uint64, value []byte, index map[string]string) []byte {
-	names := make([]string, 0, len(index))
+	return appendRecord(nil, rev, value, index)
+}
+
+// appendRecord appends the encoding of a record value with the given
+// revision to dst (see encodeRecord); it grows dst at most once.
+func appendRecord(dst []byte, rev uint64, value []byte, index map[string]string) []byte {
+	var arr [MaxIndexes]string
+	names := arr[:0]
 	n := 1 + 2*binary.MaxVarintLen64 + binary.MaxVarintLen64 + len(value) + 4
 	for name, key := range index {
 		if key == "" {
@@ -225,7 +232,8 @@ func encodeRecord(rev uint64, value []byte, index map[string]string) []byte {
 		n += 2*binary.MaxVarintLen64 + len(name) + len(key)
 	}
 	slices.Sort(names)
-	b := make([]byte, 0, n)
+	start := len(dst)
+	b := slices.Grow(dst, n)
 	b = append(b, recordFormat)
 	b = binary.AppendUvarint(b, rev)
 	b = binary.AppendUvarint(b, uint64(len(names)))
@@ -235,7 +243,7 @@ func encodeRecord(rev uint64, value []byte, index map[string]string) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(value)))
 	b = append(b, value...)
-	return appendCRC(b)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable))
 }
 
 // appendCRC appends the CRC-32C of b to b.
@@ -279,8 +287,24 @@ func (d *decoder) bytes(what string) []byte {
 // decodeRecord decodes an encoded record value read from bbolt. The result
 // does not alias raw (bbolt memory is only valid inside its transaction).
 func decodeRecord(kind, id string, raw []byte) (Record, error) {
-	corrupt := func(reason string) (Record, error) {
-		return Record{}, &CorruptError{Kind: kind, ID: id, Reason: reason}
+	rec, value, err := parseRecord(kind, id, raw)
+	if err != nil {
+		return Record{}, err
+	}
+	rec.Value = slices.Clone(value)
+	if rec.Value == nil {
+		rec.Value = []byte{}
+	}
+	return rec, nil
+}
+
+// parseRecord checks and decodes an encoded record value; the returned
+// Record has no Value, and value aliases raw. A write reads the record it
+// replaces this way, for its revision and index keys only, without copying
+// its value.
+func parseRecord(kind, id string, raw []byte) (Record, []byte, error) {
+	corrupt := func(reason string) (Record, []byte, error) {
+		return Record{}, nil, &CorruptError{Kind: kind, ID: id, Reason: reason}
 	}
 	if len(raw) < 1+4 {
 		return corrupt(fmt.Sprintf("%d bytes is too short", len(raw)))
@@ -323,11 +347,7 @@ func decodeRecord(kind, id string, raw []byte) (Record, error) {
 	if len(d.b) != 0 {
 		return corrupt(fmt.Sprintf("%d trailing bytes", len(d.b)))
 	}
-	rec.Value = slices.Clone(value)
-	if rec.Value == nil {
-		rec.Value = []byte{}
-	}
-	return rec, nil
+	return rec, value, nil
 }
 
 // indexPrefix is the prefix of every index entry for (name, key): the

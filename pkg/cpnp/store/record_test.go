@@ -68,6 +68,15 @@ func TestRecordRoundTrip(t *testing.T) {
 			if len(raw) > 0 && len(got.Value) > 0 && &raw[len(raw)-5] == &got.Value[len(got.Value)-1] {
 				t.Errorf("decoded value aliases the raw bytes, want a copy")
 			}
+			// The committer encodes every record of a transaction into one
+			// arena: a record appended after others is the same record, its
+			// checksum over its own bytes only.
+			arena := appendRecord([]byte("earlier records"), 9, []byte("other"), nil)
+			start := len(arena)
+			arena = appendRecord(arena, tc.rev, tc.value, tc.index)
+			if diff := cmp.Diff(raw, arena[start:]); diff != "" {
+				t.Errorf("appendRecord after other records mismatch (-encodeRecord +appendRecord):\n%s", diff)
+			}
 		})
 	}
 }

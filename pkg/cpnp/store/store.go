@@ -172,6 +172,10 @@ type Store struct {
 	failed atomic.Pointer[error]
 
 	submitted, acked, rejected, commits, ops atomic.Uint64
+
+	// arena holds the encoded records of the transaction being committed
+	// (write.go, resetArena); owned by the committer goroutine.
+	arena []byte
 }
 
 // Stats counts the Store's work since Open. Acknowledged / Commits is the

@@ -235,6 +235,7 @@ func (s *Store) commitLive(batch []*request, errs []error) {
 			s.fail(batch, errs, fmt.Errorf("begin transaction: %w", err))
 			return
 		}
+		s.resetArena()
 		retry := false
 		for i, r := range batch {
 			if errs[i] != nil {
@@ -323,16 +324,39 @@ func (s *Store) apply(tx *bolt.Tx, ops []Op) error {
 				return fmt.Errorf("%s %s/%q: %w", op.Type, op.Kind, op.ID, err)
 			}
 		}
-		if err := applyOp(kinds, op); err != nil {
+		if err := s.applyOp(kinds, op); err != nil {
 			return fmt.Errorf("%s %s/%q: %w", op.Type, op.Kind, op.ID, err)
 		}
 	}
 	return nil
 }
 
+// maxArena bounds the capacity of the encoding arena kept between commits.
+const maxArena = 1 << 20
+
+// resetArena empties the arena that the encoded records of one
+// transaction are written to: bbolt keeps a reference to every value put
+// until the transaction ends, so the arena is reused only by the next one.
+// The committer goroutine owns it.
+func (s *Store) resetArena() {
+	if cap(s.arena) > maxArena {
+		s.arena = nil
+	}
+	s.arena = s.arena[:0]
+}
+
+// encodeInArena encodes a record value (see encodeRecord) into the arena and
+// returns it. Earlier values stay valid: the arena only grows at its end,
+// and a reallocation leaves them in the old array.
+func (s *Store) encodeInArena(rev uint64, value []byte, index map[string]string) []byte {
+	start := len(s.arena)
+	s.arena = appendRecord(s.arena, rev, value, index)
+	return s.arena[start:len(s.arena):len(s.arena)]
+}
+
 // applyOp applies one op: it replaces or deletes the record and brings the
 // index entries in line with it.
-func applyOp(kinds *bolt.Bucket, op Op) error {
+func (s *Store) applyOp(kinds *bolt.Bucket, op Op) error {
 	var recs, idx *bolt.Bucket
 	if op.Type == OpDelete {
 		kb := kinds.Bucket([]byte(op.Kind))
@@ -359,7 +383,7 @@ func applyOp(kinds *bolt.Bucket, op Op) error {
 	var rev uint64
 	var oldIndex map[string]string
 	if raw := recs.Get(id); raw != nil {
-		prev, err := decodeRecord(op.Kind, op.ID, raw)
+		prev, _, err := parseRecord(op.Kind, op.ID, raw)
 		if err != nil {
 			// Repair: drop whatever index entries point at this ID.
 			if err := purgeIndex(idx, op.ID); err != nil {
@@ -377,7 +401,7 @@ func applyOp(kinds *bolt.Bucket, op Op) error {
 	var newIndex map[string]string
 	if op.Type == OpPut {
 		newIndex = op.Index
-		if err := recs.Put(id, encodeRecord(rev+1, op.Value, op.Index)); err != nil {
+		if err := recs.Put(id, s.encodeInArena(rev+1, op.Value, op.Index)); err != nil {
 			return err
 		}
 	}
