@@ -95,7 +95,7 @@ type QuotationOrderReconciler struct {
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=providers;clusterproviders,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the reconciler: it watches QuotationOrders,
