@@ -44,8 +44,10 @@ const (
 	// DefaultInboxSize is the number of received messages queued for the
 	// engine's loop; beyond it messages are dropped (the server retransmits).
 	DefaultInboxSize = 1024
-	// DefaultEventBuffer is the capacity of a subscriber's channel.
-	DefaultEventBuffer = 256
+	// DefaultEventBuffer is the capacity of a subscriber's channel. An
+	// order's negotiation produces about ten events, and each slot of the
+	// channel is one Event (about 0.5 KB), allocated by Subscribe.
+	DefaultEventBuffer = 64
 	// storeRetryDelay is the wait before a timer whose step could not be
 	// stored fires again.
 	storeRetryDelay = time.Second
@@ -72,10 +74,11 @@ type Config struct {
 	// Mux configures the associations; its Clock, Logger and Metrics
 	// default to the ones above.
 	Mux MuxConfig
-	// SendTimeout bounds one send (default 10 s).
+	// SendTimeout bounds one send (default 10 s): a send gives up between
+	// SendTimeout and 1.5 × SendTimeout after it started (see runOutbox).
 	SendTimeout time.Duration
 	// OutboxSize, InboxSize and EventBuffer size the engine's queues
-	// (defaults 256, 1024, 256).
+	// (defaults 256, 1024, 64).
 	OutboxSize, InboxSize, EventBuffer int
 	// MaxHistory bounds Order.History (default 64).
 	MaxHistory int
@@ -172,7 +175,10 @@ type Engine struct {
 	// orders is owned by the loop goroutine (and NewEngine before it).
 	orders map[string]*entry
 
-	mu         sync.RWMutex
+	mu sync.RWMutex
+	// snap holds the published copy of every order: a deep copy of the
+	// loop's, made once per step and shared by Get (which copies it again)
+	// and the Events of that step (which do not).
 	snap       map[string]Order
 	subs       map[string]map[*subscriber]struct{}
 	subsClosed bool
@@ -184,6 +190,11 @@ type entry struct {
 	order Order
 	timer clock.Timer
 	gen   uint64 // generation of timer; a fire of an older one is stale
+	// timerID and timerAt are the deadline timer is armed for; delayed
+	// when it was armed later than that (rearm's minDelay).
+	timerID fsm.TimerID
+	timerAt time.Time
+	delayed bool
 	// dead holds due timers that the machine discarded, so that they are
 	// not armed again at the same deadline.
 	dead map[fsm.TimerID]time.Time
@@ -267,7 +278,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 			continue
 		}
 		e.register(&entry{order: o})
-		e.publish(o)
+		e.publish(o.Clone()) // the store may keep o: the loop's copy stays its own
 	}
 	e.log.V(1).Info("Restored orders", "count", len(e.orders))
 	return e, nil
@@ -315,8 +326,14 @@ func (e *Engine) RemoveServer(name string) error {
 // Connect waits until the association with server is up; see Mux.Connect.
 func (e *Engine) Connect(ctx context.Context, server string) error { return e.mux.Connect(ctx, server) }
 
-// runOutbox sends the messages queued for one server, in order.
+// runOutbox sends the messages queued for one server, in order. Each send
+// is bounded by a deadline at least SendTimeout away when it starts; the
+// deadline (a context with its timer) is shared by the sends of the next
+// SendTimeout/2, so that a send does not cost a context and a timer, and
+// the association keeps its write deadline.
 func (e *Engine) runOutbox(ctx context.Context, name string, ob *outbox) {
+	var sd sendDeadline
+	defer sd.stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -327,15 +344,41 @@ func (e *Engine) runOutbox(ctx context.Context, name string, ob *outbox) {
 				continue
 			}
 			msg := it.msg
-			sctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
+			sctx := sd.next(ctx, e.cfg.SendTimeout)
 			err := e.mux.send(sctx, name, msg, it.retransmission)
-			cancel()
 			if err != nil && ctx.Err() == nil {
 				e.log.V(1).Info("Failed to send message", "peer", name, "method", msg.Method.String(),
 					"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq,
 					"error", err.Error())
 			}
 		}
+	}
+}
+
+// sendDeadline is the context an outbox's sends run under, renewed when
+// less than the send timeout is left (runOutbox).
+type sendDeadline struct {
+	ctx    context.Context //nolint:containedctx // reused by the sends of one outbox
+	cancel context.CancelFunc
+	until  time.Time
+}
+
+// next returns a context under parent that ends at least timeout from now
+// and at most 1.5 × timeout from now.
+func (d *sendDeadline) next(parent context.Context, timeout time.Duration) context.Context {
+	now := time.Now()
+	if d.ctx != nil && d.ctx.Err() == nil && d.until.Sub(now) >= timeout {
+		return d.ctx
+	}
+	d.stop()
+	d.until = now.Add(timeout + timeout/2)
+	d.ctx, d.cancel = context.WithDeadline(parent, d.until)
+	return d.ctx
+}
+
+func (d *sendDeadline) stop() {
+	if d.cancel != nil {
+		d.cancel()
 	}
 }
 
@@ -497,9 +540,14 @@ func (e *Engine) List() []Order {
 // Subscribe returns a channel of the events of order id ("" for every
 // order) and a function that ends the subscription and closes the channel.
 // The channel is also closed when the engine closes. Events are not
-// delivered to a full channel (Config.EventBuffer); each Event carries the
-// order, so a subscriber that fell behind can call Get. To miss nothing,
-// subscribe before issuing the command, or subscribe and then Get.
+// delivered to a full channel (Config.EventBuffer, default 64); a
+// subscriber that fell behind can call Get. To miss nothing, subscribe
+// before issuing the command, or subscribe and then Get.
+//
+// Event.Order is the order after the step, shared (not copied) between the
+// subscribers of the step's events and the engine's published copy that
+// Get copies: read it, or Clone it to keep or change it. Copying the whole
+// order into every event was most of a subscription's cost.
 func (e *Engine) Subscribe(id string) (<-chan Event, func()) {
 	s := &subscriber{ch: make(chan Event, e.cfg.EventBuffer)}
 	e.mu.Lock()
@@ -540,10 +588,11 @@ func (e *Engine) emit(ev Event) {
 	}
 }
 
-func (e *Engine) publish(o Order) {
-	c := o.Clone()
+// publish records c, a copy of the loop's order that nothing else holds,
+// as the order's published copy (Get, List, Events).
+func (e *Engine) publish(c Order) {
 	e.mu.Lock()
-	e.snap[o.ID()] = c
+	e.snap[c.ID()] = c
 	e.mu.Unlock()
 }
 
@@ -621,17 +670,22 @@ func (e *Engine) onTimer(f timerFire) {
 }
 
 // rearm arms the order's clock timer at its earliest deadline (not before
-// minDelay from now), replacing the one armed before.
+// minDelay from now), replacing the one armed before. A timer already
+// armed for the same deadline is kept: most steps do not change it.
 func (e *Engine) rearm(ent *entry, minDelay time.Duration) {
+	id, at, ok := nextDeadline(ent.order.FSM.Timers, ent.dead)
+	if ent.timer != nil && ok && minDelay == 0 && !ent.delayed && id == ent.timerID && at.Equal(ent.timerAt) {
+		return
+	}
 	if ent.timer != nil {
 		ent.timer.Stop()
 		ent.timer = nil
 	}
-	id, at, ok := nextDeadline(ent.order.FSM.Timers, ent.dead)
 	if !ok {
 		return
 	}
 	ent.gen++
+	ent.timerID, ent.timerAt, ent.delayed = id, at, minDelay > 0
 	fire := timerFire{id: ent.order.ID(), gen: ent.gen, timer: id}
 	d := max(at.Sub(e.cfg.Clock.Now()), minDelay)
 	ent.timer = e.cfg.Clock.AfterFunc(d, func() {
@@ -642,24 +696,19 @@ func (e *Engine) rearm(ent *entry, minDelay time.Duration) {
 	})
 }
 
-// nextDeadline is fsm.ClientOrder.NextDeadline without the dead timers.
+// nextDeadline is fsm.ClientOrder.NextDeadline without the dead timers:
+// the earliest deadline, the smallest timer ID among equal ones.
 func nextDeadline(timers map[fsm.TimerID]time.Time, dead map[fsm.TimerID]time.Time) (fsm.TimerID, time.Time, bool) {
-	ids := make([]fsm.TimerID, 0, len(timers))
-	for id := range timers {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var (
 		best fsm.TimerID
 		at   time.Time
 		ok   bool
 	)
-	for _, id := range ids {
-		t := timers[id]
+	for id, t := range timers {
 		if d, isDead := dead[id]; isDead && d.Equal(t) {
 			continue
 		}
-		if !ok || t.Before(at) {
+		if !ok || t.Before(at) || (t.Equal(at) && id < best) {
 			best, at, ok = id, t, true
 		}
 	}

@@ -230,3 +230,31 @@ func TestStateErrorMessage(t *testing.T) {
 		t.Errorf("StateError does not match ErrInvalidState")
 	}
 }
+
+// TestSendDeadline: an outbox's sends share one deadline context while at
+// least the send timeout is left, each bounded by 1 to 1.5 send timeouts.
+func TestSendDeadline(t *testing.T) {
+	t.Parallel()
+	parent, cancelParent := context.WithCancel(context.Background())
+	defer cancelParent()
+	var d sendDeadline
+	defer d.stop()
+	const timeout = time.Hour
+	before := time.Now()
+	first := d.next(parent, timeout)
+	dl, ok := first.Deadline()
+	if !ok || dl.Before(before.Add(timeout)) || dl.After(time.Now().Add(timeout+timeout/2)) {
+		t.Fatalf("deadline: got %v (set %v), want between %v and 1.5× that from now", dl, ok, timeout)
+	}
+	if second := d.next(parent, timeout); second != first {
+		t.Errorf("second send: got a new context, want the first one reused")
+	}
+	// Asking for more than is left renews it.
+	if longer := d.next(parent, 2*timeout); longer == first || first.Err() == nil {
+		t.Errorf("longer timeout: got the same context or the old one still live (err %v), want a new one", first.Err())
+	}
+	cancelParent()
+	if got := d.next(parent, timeout); got.Err() == nil {
+		t.Errorf("after the parent ended: got a live context, want an ended one")
+	}
+}

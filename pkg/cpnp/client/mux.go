@@ -175,10 +175,15 @@ func (m *Mux) Send(ctx context.Context, server string, msg wire.Message) error {
 // went silent after an earlier retransmission (link.closeIfSilent,
 // MuxConfig.StaleAfter), so that it goes out on a new one.
 func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retransmission bool) error {
-	data, err := wire.Encode(msg)
+	// The encoding goes to a pooled buffer: transport.Conn.WriteMessage
+	// does not keep it after it returns.
+	bp := encodeBuffers.Get().(*[]byte) //nolint:forcetypeassert // the pool holds *[]byte only
+	defer putEncodeBuffer(bp)
+	data, err := wire.Append((*bp)[:0], msg)
 	if err != nil {
 		return fmt.Errorf("send %s to %q: %w", msg.Method, server, err)
 	}
+	*bp = data
 	l, err := m.link(server)
 	if err != nil {
 		return fmt.Errorf("send %s: %w", msg.Method, err)
@@ -198,8 +203,10 @@ func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retrans
 				m.cfg.Metrics.unsentMsg(msg.Method)
 			}
 			if err == nil {
-				m.log.V(4).Info("Sent message", "peer", server, "method", msg.Method.String(),
-					"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq)
+				if log := m.log.V(4); log.Enabled() {
+					log.Info("Sent message", "peer", server, "method", msg.Method.String(),
+						"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq)
+				}
 				return nil
 			}
 			if !errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
@@ -304,8 +311,10 @@ func (m *Mux) deliver(server string, data []byte) {
 		m.drop(server, r, "method", msg.Method.String(), "customerOrderID", msg.CustomerOrderID)
 		return
 	}
-	m.log.V(4).Info("Received message", "peer", server, "method", msg.Method.String(),
-		"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq)
+	if log := m.log.V(4); log.Enabled() {
+		log.Info("Received message", "peer", server, "method", msg.Method.String(),
+			"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq)
+	}
 	h(msg, at)
 }
 
@@ -314,5 +323,25 @@ func (m *Mux) drop(server string, r DropReason, kv ...any) {
 	if m.cfg.OnDrop != nil {
 		m.cfg.OnDrop(server, r)
 	}
-	m.log.V(4).Info("Discarded message", append([]any{"peer", server, "reason", r.String()}, kv...)...)
+	if log := m.log.V(4); log.Enabled() {
+		log.Info("Discarded message", append([]any{"peer", server, "reason", r.String()}, kv...)...)
+	}
+}
+
+// encodeBuffers recycles the buffers messages are encoded into before a
+// write (one per message otherwise).
+var encodeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2048)
+	return &b
+}}
+
+// maxPooledEncodeBuffer bounds the buffers kept for reuse: a rare large
+// (fragmented) message does not pin its buffer.
+const maxPooledEncodeBuffer = 16 << 10
+
+func putEncodeBuffer(bp *[]byte) {
+	if cap(*bp) > maxPooledEncodeBuffer {
+		return
+	}
+	encodeBuffers.Put(bp)
 }

@@ -74,7 +74,9 @@ func (o Order) Clone() Order {
 type Store interface {
 	// Save stores o under o.ID(), replacing the previous version; the order
 	// is durable when Save returns nil. The engine sends nothing that
-	// depends on o before (write-ahead, DESIGN §4).
+	// depends on o before (write-ahead, DESIGN §4). The engine never
+	// changes o, its maps or what it points to after Save (each step makes
+	// a new order), so a Store may keep o without copying it.
 	Save(ctx context.Context, o Order) error
 	// Load returns every stored order (NewEngine restores them).
 	Load(ctx context.Context) ([]Order, error)
@@ -133,6 +135,8 @@ type Event struct {
 	// Failure is the failure the step recorded, if it recorded one (a FAIL
 	// received or sent, an expiry, no response).
 	Failure *fsm.Failure
-	// Order is the order after the step that produced the event.
+	// Order is the order after the step that produced the event. It is
+	// shared with the other events of the step and the engine's published
+	// copy (Subscribe): read it, or Clone it before keeping or changing it.
 	Order Order
 }

@@ -66,7 +66,10 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 		ent.dead = nil
 	}
 	ent.order = after
-	e.publish(after)
+	// One deep copy per step: the published order, which the step's
+	// events share.
+	snap := after.Clone()
+	e.publish(snap)
 
 	var events []Event
 	for _, a := range actions {
@@ -74,11 +77,13 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 		case fsm.Send:
 			e.send(ent, a)
 		case fsm.Transition:
-			events = append(events, e.transition(before, after, a))
+			events = append(events, e.transition(before, snap, a))
 		case fsm.Alarm:
-			events = append(events, e.alarm(after, a))
+			events = append(events, e.alarm(snap, a))
 		case fsm.Discard:
-			e.log.V(1).Info("Discarded input", "customerOrderID", after.ID(), "reason", a.Reason)
+			if log := e.log.V(1); log.Enabled() {
+				log.Info("Discarded input", "customerOrderID", after.ID(), "reason", a.Reason)
+			}
 		}
 	}
 	if _, ok := ev.(fsm.MsgReceived); ok {
@@ -117,9 +122,13 @@ func (e *Engine) send(ent *entry, s fsm.Send) {
 	} else if u := ent.order.FSM.Txn.Unanswered; u != nil && u.Seq == msg.Seq && u.Method == msg.Method {
 		ent.rttSeq, ent.rttMethod, ent.rttSentAt, ent.rttRetransmitted = msg.Seq, msg.Method, e.now(), false
 	}
-	e.log.V(1).Info("Sending message", "customerOrderID", msg.CustomerOrderID, "peer", server,
-		"method", msg.Method.String(), "transactionID", msg.TransactionID, "seq", msg.Seq,
-		"retransmission", s.Retransmission)
+	// Logging calls are guarded: their key/value arguments allocate even
+	// when the level is off.
+	if log := e.log.V(1); log.Enabled() {
+		log.Info("Sending message", "customerOrderID", msg.CustomerOrderID, "peer", server,
+			"method", msg.Method.String(), "transactionID", msg.TransactionID, "seq", msg.Seq,
+			"retransmission", s.Retransmission)
+	}
 	e.mu.RLock()
 	ob := e.outboxes[server]
 	e.mu.RUnlock()
@@ -162,12 +171,15 @@ func (e *Engine) roundTrip(ent *entry, before, after fsm.ClientOrder, at time.Ti
 	}
 }
 
-// transition logs a Transition and returns its Event.
+// transition logs a Transition and returns its Event; after is the
+// published order, which the Event shares.
 func (e *Engine) transition(before, after Order, t fsm.Transition) Event {
-	e.log.V(1).Info("Order changed state", "customerOrderID", after.ID(), "providerOrderID", after.FSM.ProviderOrderID,
-		"peer", after.Server, "transactionID", after.FSM.Txn.ID, "from", t.From, "state", t.To,
-		"event", t.Cause, "reason", t.Reason, "statusCode", int(t.StatusCode))
-	ev := Event{Kind: EventTransition, CustomerOrderID: after.ID(), Server: after.Server, Transition: t, Order: after.Clone()}
+	if log := e.log.V(1); log.Enabled() {
+		log.Info("Order changed state", "customerOrderID", after.ID(), "providerOrderID", after.FSM.ProviderOrderID,
+			"peer", after.Server, "transactionID", after.FSM.Txn.ID, "from", t.From, "state", t.To,
+			"event", t.Cause, "reason", t.Reason, "statusCode", int(t.StatusCode))
+	}
+	ev := Event{Kind: EventTransition, CustomerOrderID: after.ID(), Server: after.Server, Transition: t, Order: after}
 	if t.Reason == "OfferReceived" || t.To == string(fsm.ClientOfferProcessing) {
 		ev.Offer = ev.Order.FSM.Offer
 	}
@@ -179,7 +191,7 @@ func (e *Engine) transition(before, after Order, t fsm.Transition) Event {
 }
 
 // alarm raises an Alarm (§11.1.2): an error log line, a counter, the hook;
-// it returns the Event.
+// it returns the Event, which shares o, the published order.
 func (e *Engine) alarm(o Order, a fsm.Alarm) Event {
 	e.cfg.Metrics.alarm()
 	e.log.Error(nil, "Raised alarm", "customerOrderID", o.ID(), "providerOrderID", o.FSM.ProviderOrderID,
@@ -187,5 +199,5 @@ func (e *Engine) alarm(o Order, a fsm.Alarm) Event {
 	if e.cfg.OnAlarm != nil {
 		e.cfg.OnAlarm(o.Clone(), a.Reason)
 	}
-	return Event{Kind: EventAlarm, CustomerOrderID: o.ID(), Server: o.Server, Alarm: a.Reason, Order: o.Clone()}
+	return Event{Kind: EventAlarm, CustomerOrderID: o.ID(), Server: o.Server, Alarm: a.Reason, Order: o}
 }

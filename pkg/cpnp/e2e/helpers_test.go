@@ -301,7 +301,7 @@ type clientOptions struct {
 	// noEvents skips the subscription to every order's events (waitFor),
 	// for users that subscribe per order.
 	noEvents bool
-	// eventBuffer is Config.EventBuffer (0: the default, 256).
+	// eventBuffer is Config.EventBuffer (0: the default, 64).
 	eventBuffer int
 }
 
@@ -344,8 +344,8 @@ func startClient(tb testing.TB, p *cpnptest.PKI, addr string, o clientOptions) *
 		Clock:   o.clock,
 		Metrics: c.metrics,
 		Mux:     client.MuxConfig{MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff},
-		// A subscription's channel holds EventBuffer whole Events (each
-		// with a copy of the order): per-order subscribers need few.
+		// A subscription's channel holds EventBuffer Events (each
+		// about 0.5 KB): per-order subscribers need few.
 		EventBuffer: o.eventBuffer,
 	}
 	if !o.quiet {

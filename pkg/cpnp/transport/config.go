@@ -109,7 +109,9 @@ type Config struct {
 	// IdleTimeout closes an association that carried no message in either
 	// direction for that long (default 5 min).
 	IdleTimeout time.Duration
-	// MaxHalfOpen caps handshakes in progress on one listener (default 1024).
+	// MaxHalfOpen caps handshakes in progress on one listener (default
+	// 1024). At the cap a new attempt evicts the oldest handshake whose
+	// client has not returned its cookie, else the oldest one.
 	MaxHalfOpen int
 	// MaxHalfOpenPerSource caps handshakes in progress from one source IP
 	// address (default 8); it must not exceed MaxHalfOpen.

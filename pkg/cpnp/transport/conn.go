@@ -40,7 +40,9 @@ type Conn interface {
 	ReadMessage(ctx context.Context) ([]byte, error)
 	// WriteMessage sends msg, one compact JSON object, fragmenting it over
 	// DTLS when it exceeds Config.DatagramLimit. It fails with
-	// ErrMessageTooLarge above ReassemblyLimits.MaxMessageSize.
+	// ErrMessageTooLarge above ReassemblyLimits.MaxMessageSize. Like
+	// io.Writer's Write, it does not keep msg after it returns, so callers
+	// may reuse the buffer.
 	WriteMessage(ctx context.Context, msg []byte) error
 	// Identity is the authenticated identity of the peer: the URI SAN of its
 	// certificate, else its CN (DESIGN §3); "" for an anonymous client of a
@@ -200,42 +202,77 @@ var errPeerClosed = fmt.Errorf("%w: %w", ErrPeerClosed, io.EOF)
 
 // ctxDeadline maps a context onto a connection's read or write deadline:
 // the context's deadline becomes the connection's, and its cancellation
-// sets a deadline in the past. A generation counter keeps a late
-// cancellation of an earlier operation from touching a later one.
+// sets a deadline in the past. A reader or writer usually passes the same
+// long-lived context to every operation, so the watch of its cancellation
+// (context.AfterFunc) is kept from one operation to the next and the
+// deadline is set only when it changes: an operation then allocates
+// nothing here. A generation counter keeps a late cancellation of a
+// context no longer watched from touching a later operation.
 type ctxDeadline struct {
 	mu  sync.Mutex
 	gen uint64
 	set func(time.Time) error
+
+	cur    time.Time // the deadline set last
+	curSet bool      // whether one was set
+	// watched is the context whose cancellation stop stops watching.
+	watched  context.Context //nolint:containedctx // the context of the operations, kept to reuse its watch
+	stop     func() bool
+	released bool // the connection closed: watch nothing more
 }
 
 // pastDeadline is a deadline that has always passed.
 var pastDeadline = time.Unix(1, 0)
 
-// arm applies ctx to the next operation; call the returned function when
-// the operation returns.
-func (d *ctxDeadline) arm(ctx context.Context) (disarm func()) {
-	d.mu.Lock()
-	d.gen++
-	gen := d.gen
+// arm applies ctx to the next operation.
+func (d *ctxDeadline) arm(ctx context.Context) {
 	dl, _ := ctx.Deadline()
-	_ = d.set(dl)
-	d.mu.Unlock()
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	stop := context.AfterFunc(ctx, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.gen == gen {
-			_ = d.set(pastDeadline)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ctx != d.watched {
+		d.unwatchLocked()
+		if ctx.Done() != nil && !d.released {
+			d.gen++
+			gen := d.gen
+			d.watched = ctx
+			d.stop = context.AfterFunc(ctx, func() {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				if d.gen == gen {
+					d.setLocked(pastDeadline)
+				}
+			})
 		}
-	})
-	return func() {
-		stop()
-		d.mu.Lock()
-		d.gen++
-		d.mu.Unlock()
 	}
+	if ctx.Err() != nil {
+		// Cancelled already: its watch may have run before this operation.
+		dl = pastDeadline
+	}
+	if !d.curSet || !d.cur.Equal(dl) {
+		d.setLocked(dl)
+	}
+}
+
+func (d *ctxDeadline) setLocked(t time.Time) {
+	_ = d.set(t)
+	d.cur, d.curSet = t, true
+}
+
+// unwatchLocked stops watching the context of earlier operations.
+func (d *ctxDeadline) unwatchLocked() {
+	if d.stop != nil {
+		d.stop()
+	}
+	d.watched, d.stop = nil, nil
+	d.gen++
+}
+
+// release stops watching contexts; the connection closes.
+func (d *ctxDeadline) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.released = true
+	d.unwatchLocked()
 }
 
 // ctxError is the error to return when an operation under ctx hit its

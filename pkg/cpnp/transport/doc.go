@@ -45,10 +45,15 @@ limitations under the License.
 // the check runs in pion's connection-attempt hook, when the first
 // ClientHello of a new remote address arrives. A new attempt from a source
 // that is at its cap is refused; a new attempt that finds the global cap
-// reached evicts the oldest half-open handshake, so that a flood of spoofed
-// or stalled ClientHellos from many addresses cannot lock legitimate clients
-// out for a whole handshake timeout. Established associations that carry no
-// traffic for Config.IdleTimeout are closed.
+// reached evicts a half-open handshake, so that a flood of spoofed or
+// stalled ClientHellos from many addresses cannot lock legitimate clients
+// out for a whole handshake timeout. The victim is the oldest handshake
+// whose client has not returned its HelloVerifyRequest cookie (RFC 6347
+// §4.2.1); a client that did has proved its address and is evicted only
+// when every half-open handshake has (the listener watches the cookie
+// exchange on the datagrams, see cookie.go; Metrics.HalfOpenVerified
+// counts them). Established associations that carry no traffic for
+// Config.IdleTimeout are closed.
 //
 // # Framing over DTLS (DESIGN §3, docs/wire.md)
 //

@@ -29,6 +29,9 @@ import (
 
 	"github.com/pion/dtls/v3"
 	dtlsnet "github.com/pion/dtls/v3/pkg/net"
+	"github.com/pion/dtls/v3/pkg/protocol"
+	"github.com/pion/dtls/v3/pkg/protocol/recordlayer"
+	"github.com/pion/transport/v5/udp"
 )
 
 // dtlsReadBuffer holds one decrypted record: pion drops datagrams above
@@ -86,7 +89,6 @@ func newDTLSServerOptions(cfg Config, onAttempt func(net.Addr) error) []dtls.Ser
 		dtls.WithClientAuth(dtls.VerifyClientCertIfGiven),
 		dtls.WithInsecureSkipVerifyHello(false),
 		dtls.WithOnConnectionAttempt(onAttempt),
-		dtls.WithListenConfig(net.ListenConfig{Control: setSocketBuffers}),
 		dtls.WithVerifyConnection(func(s *dtls.State) error {
 			return verifyClientIdentity(s.PeerCertificates, cfg.InsecureNoClientAuth)
 		}),
@@ -121,6 +123,7 @@ func verifyClientIdentity(chain [][]byte, insecure bool) error {
 type dtlsListener struct {
 	*listenerCore
 	ln      net.Listener
+	cookies *cookieListener
 	pending *attempt // set by onAttempt, taken by acceptLoop (same goroutine)
 }
 
@@ -138,10 +141,24 @@ func ListenDTLS(addr string, cfg Config) (Listener, error) {
 		return nil, fmt.Errorf("listen dtls %s: %w", addr, err)
 	}
 	l := &dtlsListener{listenerCore: newListenerCore("dtls", cfg)}
-	ln, err := dtls.ListenWithOptions("udp", laddr, newDTLSServerOptions(cfg, l.onAttempt)...)
+	// The UDP demultiplexer pion's own Listen would build (a connection
+	// per remote address, created by a handshake record), with the socket
+	// buffers of udpSocketBuffer, wrapped to watch cookie exchanges.
+	lc := udp.ListenConfig{
+		AcceptFilter:    isHandshakeDatagram,
+		ReadBufferSize:  udpSocketBuffer,
+		WriteBufferSize: udpSocketBuffer,
+	}
+	inner, err := lc.Listen("udp", laddr)
 	if err != nil {
 		l.cancel()
 		return nil, fmt.Errorf("listen dtls %s: %w", addr, err)
+	}
+	l.cookies = &cookieListener{PacketListener: dtlsnet.PacketListenerFromListener(inner)}
+	ln, err := dtls.NewListenerWithOptions(l.cookies, newDTLSServerOptions(cfg, l.onAttempt)...)
+	if err != nil {
+		l.cancel()
+		return nil, errors.Join(fmt.Errorf("listen dtls %s: %w", addr, err), inner.Close())
 	}
 	l.ln = ln
 	l.wg.Add(1)
@@ -153,12 +170,36 @@ func ListenDTLS(addr string, cfg Config) (Listener, error) {
 // first handshake record from a new remote address arrives, before pion
 // creates any state for it.
 func (l *dtlsListener) onAttempt(remote net.Addr) error {
+	cc := l.cookies.take()
 	a, err := l.admit(remote)
 	if err != nil {
 		return err
 	}
+	if cc != nil {
+		slot, m := a.slot, l.cfg.Metrics
+		cc.watch(func() {
+			if l.adm.verify(slot) {
+				m.verified()
+			}
+		})
+		a.cookie = cc
+	}
 	l.pending = a
 	return nil
+}
+
+// isHandshakeDatagram is pion's filter of the datagrams that may open a
+// connection: the first record is a handshake record.
+func isHandshakeDatagram(packet []byte) bool {
+	pkts, err := recordlayer.UnpackDatagram(packet)
+	if err != nil || len(pkts) < 1 {
+		return false
+	}
+	h := &recordlayer.Header{}
+	if err := h.Unmarshal(pkts[0]); err != nil {
+		return false
+	}
+	return h.ContentType == protocol.ContentTypeHandshake
 }
 
 func (l *dtlsListener) acceptLoop() {
@@ -326,7 +367,11 @@ func newDTLSConn(pc *dtls.Conn, cfg Config) (*dtlsConn, error) {
 	}
 	c.rdl.set = pc.SetReadDeadline
 	c.wdl.set = pc.SetWriteDeadline
-	c.initAssoc(identity, pc.LocalAddr(), pc.RemoteAddr(), cfg, pc.Close)
+	c.initAssoc(identity, pc.LocalAddr(), pc.RemoteAddr(), cfg, func() error {
+		c.rdl.release()
+		c.wdl.release()
+		return pc.Close()
+	})
 	return c, nil
 }
 
@@ -367,9 +412,8 @@ func (c *dtlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
 // readRecord reads one record's plaintext into c.buf.
 func (c *dtlsConn) readRecord(ctx context.Context) (int, error) {
 	for {
-		disarm := c.rdl.arm(ctx)
+		c.rdl.arm(ctx)
 		n, err := c.pc.Read(c.buf)
-		disarm()
 		switch {
 		case err == nil:
 			return n, nil
@@ -429,8 +473,7 @@ func (c *dtlsConn) WriteMessage(ctx context.Context, msg []byte) error {
 	if c.isClosed() {
 		return c.closedErr()
 	}
-	disarm := c.wdl.arm(ctx)
-	defer disarm()
+	c.wdl.arm(ctx)
 	var err error
 	if len(msg) <= c.limit {
 		err = c.writeRecord(ctx, msg)

@@ -71,6 +71,14 @@ type attempt struct {
 	base        context.Context // cancelled on eviction (cause ErrEvicted) and Close
 	cancelCause context.CancelCauseFunc
 	remote      net.Addr
+	cookie      *cookieConn // DTLS: watches the cookie exchange; nil otherwise
+}
+
+// done ends the attempt's cookie watch (its handshake ended).
+func (a *attempt) done() {
+	if a.cookie != nil {
+		a.cookie.stop()
+	}
 }
 
 // admit applies the half-open caps to a new attempt from remote, before any
@@ -81,14 +89,18 @@ func (l *listenerCore) admit(remote net.Addr) (*attempt, error) {
 	if err != nil {
 		cancelCause(nil)
 		l.cfg.Metrics.refused()
-		l.log.V(4).Info("Refused handshake attempt", "peer", remote.String(), "reason", err.Error())
+		if log := l.log.V(4); log.Enabled() { // guarded: once per flood datagram
+			log.Info("Refused handshake attempt", "peer", remote.String(), "reason", err.Error())
+		}
 		return nil, fmt.Errorf("admit %s: %w", remote, err)
 	}
 	if evicted != nil {
 		evicted.cancel(ErrEvicted)
 		l.cfg.Metrics.evicted()
 		l.cfg.Metrics.addHalfOpen(-1)
-		l.log.V(4).Info("Evicted oldest half-open handshake", "source", evicted.src.String())
+		if log := l.log.V(4); log.Enabled() {
+			log.Info("Evicted oldest half-open handshake", "source", evicted.src.String())
+		}
 	}
 	l.cfg.Metrics.addHalfOpen(1)
 	return &attempt{slot: slot, base: base, cancelCause: cancelCause, remote: remote}, nil
@@ -102,6 +114,7 @@ func (l *listenerCore) abandon(a *attempt) {
 	if l.adm.release(a.slot) {
 		l.cfg.Metrics.addHalfOpen(-1)
 	}
+	a.done()
 	a.cancelCause(nil)
 }
 
@@ -120,6 +133,7 @@ func (l *listenerCore) handshakeAsync(a *attempt, shake serverHandshake, abort f
 		hctx, cancel := context.WithTimeout(a.base, l.cfg.HandshakeTimeout)
 		defer cancel()
 		c, err := shake(hctx)
+		a.done()
 		if l.adm.release(a.slot) {
 			l.cfg.Metrics.addHalfOpen(-1)
 		}
@@ -127,8 +141,10 @@ func (l *listenerCore) handshakeAsync(a *attempt, shake serverHandshake, abort f
 			abort()
 			he := classifyHandshake(l.transport, a.remote, err, true, false, hctx, nil)
 			l.cfg.Metrics.handshakeFailed(he.Reason)
-			l.log.V(1).Info("Refused handshake", "peer", a.remote.String(), "reason", he.Reason.String(),
-				"error", err.Error())
+			if log := l.log.V(1); log.Enabled() {
+				log.Info("Refused handshake", "peer", a.remote.String(), "reason", he.Reason.String(),
+					"error", err.Error())
+			}
 			return
 		}
 		l.cfg.Metrics.handshakeDone()

@@ -27,6 +27,7 @@ type Metrics struct {
 	handshakeFailures [numHandshakeReasons]atomic.Uint64
 	halfOpenRefused   atomic.Uint64
 	halfOpenEvicted   atomic.Uint64
+	halfOpenVerified  atomic.Uint64
 	halfOpen          atomic.Int64
 	active            atomic.Int64
 	idleClosed        atomic.Uint64
@@ -46,6 +47,10 @@ type MetricsSnapshot struct {
 	HalfOpenRefused uint64
 	// HalfOpenEvicted counts half-open handshakes evicted by the global cap.
 	HalfOpenEvicted uint64
+	// HalfOpenVerified counts DTLS handshakes whose client returned the
+	// HelloVerifyRequest cookie (RFC 6347 §4.2.1); the global cap evicts
+	// them only when no handshake without a returned cookie is left.
+	HalfOpenVerified uint64
 	// HalfOpen is the number of handshakes in progress on listeners.
 	HalfOpen int64
 	// ActiveAssociations is the number of open associations (both sides).
@@ -73,6 +78,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 	}
 	s.HalfOpenRefused = m.halfOpenRefused.Load()
 	s.HalfOpenEvicted = m.halfOpenEvicted.Load()
+	s.HalfOpenVerified = m.halfOpenVerified.Load()
 	s.HalfOpen = m.halfOpen.Load()
 	s.ActiveAssociations = m.active.Load()
 	s.IdleClosed = m.idleClosed.Load()
@@ -105,6 +111,12 @@ func (m *Metrics) refused() {
 func (m *Metrics) evicted() {
 	if m != nil {
 		m.halfOpenEvicted.Add(1)
+	}
+}
+
+func (m *Metrics) verified() {
+	if m != nil {
+		m.halfOpenVerified.Add(1)
 	}
 }
 

@@ -244,7 +244,11 @@ func newTLSConn(tc *tls.Conn, cfg Config) (*tlsConn, error) {
 	c := &tlsConn{tc: tc, maxLine: cfg.Reassembly.MaxMessageSize}
 	c.rdl.set = tc.SetReadDeadline
 	c.wdl.set = tc.SetWriteDeadline
-	c.initAssoc(identity, tc.LocalAddr(), tc.RemoteAddr(), cfg, tc.Close)
+	c.initAssoc(identity, tc.LocalAddr(), tc.RemoteAddr(), cfg, func() error {
+		c.rdl.release()
+		c.wdl.release()
+		return tc.Close()
+	})
 	return c, nil
 }
 
@@ -264,9 +268,8 @@ func (c *tlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		disarm := c.rdl.arm(ctx)
+		c.rdl.arm(ctx)
 		chunk, err := c.br.ReadSlice('\n')
-		disarm()
 		if len(chunk) > 0 {
 			c.touch()
 		}
@@ -368,9 +371,8 @@ func (c *tlsConn) WriteMessage(ctx context.Context, msg []byte) error {
 	if c.isClosed() {
 		return c.closedErr()
 	}
-	disarm := c.wdl.arm(ctx)
+	c.wdl.arm(ctx)
 	_, err := c.tc.Write(line)
-	disarm()
 	if err != nil {
 		if c.isClosed() {
 			return c.closedErr()
