@@ -214,9 +214,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return fmt.Errorf("--policy %s: %w", o.policyFile, err)
 	}
-	if len(pcfg.Upstreams) > 0 {
-		log.Info("Upstream providers are configured, but child orders (RFC 8921 §8.8) are not supported yet: requests that need them get FAIL 5",
-			"upstreams", len(pcfg.Upstreams))
+	ups, err := upstreamConfigs(ctx, net.DefaultResolver, pcfg.Upstreams, o.handshakeTimeout)
+	if err != nil {
+		return fmt.Errorf("--policy %s: %w", o.policyFile, err)
+	}
+	for _, u := range pcfg.Upstreams {
+		sc := ups[u.Name]
+		log.Info("Child-order upstream configured (RFC 8921 §8.8)", "upstream", u.Name, "address", sc.Address,
+			"serverName", sc.ServerName, "clientCertificate", sc.Certificate != nil)
 	}
 
 	st, err := store.Open(o.dataDir, store.Options{Logger: log.WithName("store")})
@@ -248,6 +253,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		AllowedSources:    o.allowed,
 		FailLimit:         session.FailLimiterConfig{Rate: rate.Limit(o.failRate), Burst: o.failBurst},
 		TerminalRetention: o.retention,
+		Upstreams:         ups,
 	})
 	if err != nil {
 		return err

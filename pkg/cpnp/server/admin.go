@@ -61,6 +61,8 @@ type OrderSummary struct {
 	Failure *fsm.Failure `json:"failure,omitempty"`
 	// NextDeadline is the earliest armed timer (§8.5, §11.4).
 	NextDeadline *time.Time `json:"nextDeadline,omitempty"`
+	// Child is the order's child order upstream, if any (§8.8).
+	Child *ChildSummary `json:"child,omitempty"`
 	// Created and Updated are when the order was opened and last changed.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -158,6 +160,7 @@ func summaryOf(r *record, now time.Time) OrderSummary {
 	if _, at, ok := o.NextDeadline(); ok {
 		s.NextDeadline = &at
 	}
+	s.Child = childSummaryOf(o)
 	return s
 }
 

@@ -21,13 +21,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/clock"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
@@ -103,6 +106,21 @@ type Config struct {
 	// SendQueueSize bounds each association's send queue; default
 	// DefaultSendQueueSize.
 	SendQueueSize int
+	// Upstreams are the providers of child orders (RFC 8921 §8.8), by the
+	// name policy decisions use (policy.Upstream.Name): how to reach each
+	// and with which client certificate. A Child decision for a name not
+	// here is answered FAIL 5.
+	Upstreams map[string]client.ServerConfig
+	// UpstreamMux configures the associations with the upstreams (backoff,
+	// metrics); its Logger defaults to the engine's.
+	UpstreamMux client.MuxConfig
+	// ChildOfferValidity is the VALIDITY_OFFER_TIME (§9.1.8) of an offer
+	// made of a child agreement alone; default DefaultChildOfferValidity.
+	ChildOfferValidity time.Duration
+	// ChildResponseTime is how long a child's QUOTATION gives the upstream
+	// to answer (EXPECTED_RESPONSE_TIME, §9.1.6); default
+	// DefaultChildResponseTime.
+	ChildResponseTime time.Duration
 }
 
 // Validate reports the fields that cannot work, each a *ConfigError
@@ -139,6 +157,22 @@ func (c Config) Validate() error {
 	if c.SendQueueSize < 0 {
 		add("sendQueueSize", fmt.Sprintf("%d must not be negative", c.SendQueueSize))
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
+		if name == "" {
+			add("upstreams", "an upstream has an empty name")
+		} else if err := c.Upstreams[name].Validate(); err != nil {
+			add("upstreams["+name+"]", err.Error())
+		}
+	}
+	if err := c.UpstreamMux.Validate(); err != nil {
+		add("upstreamMux", err.Error())
+	}
+	if c.ChildOfferValidity < 0 {
+		add("childOfferValidity", fmt.Sprintf("%s must not be negative", c.ChildOfferValidity))
+	}
+	if c.ChildResponseTime < 0 {
+		add("childResponseTime", fmt.Sprintf("%s must not be negative", c.ChildResponseTime))
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -172,6 +206,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendQueueSize == 0 {
 		c.SendQueueSize = DefaultSendQueueSize
+	}
+	if c.ChildOfferValidity == 0 {
+		c.ChildOfferValidity = DefaultChildOfferValidity
+	}
+	if c.ChildResponseTime == 0 {
+		c.ChildResponseTime = DefaultChildResponseTime
 	}
 	return c
 }

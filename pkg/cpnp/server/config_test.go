@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	cpnpclient "github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/server"
@@ -55,6 +56,17 @@ func TestConfigValidate(t *testing.T) {
 		"negative queues": {
 			mutate: func(c *server.Config) { c.InboxSize, c.SendQueueSize = -1, -1 },
 			fields: []string{"inboxSize", "sendQueueSize"},
+		},
+		// Child orders (RFC 8921 §8.8).
+		"bad upstream": {
+			mutate: func(c *server.Config) {
+				c.Upstreams = map[string]cpnpclient.ServerConfig{"b": {Address: "no-port"}, "": {Address: "127.0.0.1:1"}}
+			},
+			fields: []string{"upstreams", "upstreams[b]"},
+		},
+		"negative child times": {
+			mutate: func(c *server.Config) { c.ChildOfferValidity, c.ChildResponseTime = -1, -1 },
+			fields: []string{"childOfferValidity", "childResponseTime"},
 		},
 	}
 	for name, tc := range tests {

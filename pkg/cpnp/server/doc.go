@@ -106,8 +106,22 @@ lost, where the previous agreement is put back with Policy.Restore. At
 startup every stored order's open offer and agreement are restored
 (Policy.Restore), with the pool recorded when the policy decided.
 
-Child orders (§8.8) are not wired yet: a Child decision is answered as if
-nothing could be offered (FAIL 5) and logged.
+# Child orders (§8.8)
+
+A policy decision OutcomeChild becomes fsm.DecideChild with identifiers
+drawn from Config.Rand: the machine answers PROCESSING subcode 2 and runs
+the child order as a client order inside the parent (Figure 7, the Child*
+states of Figure 9). Its SendChild messages go, after the step's write,
+to the upstream named in Config.Upstreams over a client.Mux (one
+association per upstream, a writer goroutine each: the loop never blocks
+on the network); the upstream's answers come back into the loop and are
+stepped as fsm.ChildEvent, and the child's timers are fired like the
+order's. Consult{ChildOffer} accepts the upstream's offer;
+Consult{ChildDone} composes the parent's offer from the policy's local
+part and the child's agreement (child.go). The machine withdraws or
+cancels the child when the parent ends. The child lives in the stored
+order, so it resumes after a restart. A Child decision for an upstream
+without a connection is answered FAIL 5.
 
 # Rate limits (§9.2.5, §11.4, §13)
 

@@ -57,6 +57,14 @@ type step struct {
 	// deferrable write (see deferred.go).
 	effects bool
 	depth   int
+	// childSends are the SendChild actions of the step (§8.8).
+	childSends []pendingChild
+}
+
+// pendingChild is a SendChild of a step, marked when a Persist preceded it.
+type pendingChild struct {
+	send         fsm.SendChild
+	afterPersist bool
 }
 
 type pendingSend struct {
@@ -130,11 +138,14 @@ func (s *Server) exec(st *step, next fsm.ServerOrder, acts []fsm.Action) {
 				}
 				s.log.Info("Agreement activation changed", s.orderKeys(e, kv...)...)
 			}
-		case fsm.SendChild, fsm.StartChildTimer, fsm.StopChildTimer, fsm.ChildTransition:
-			// Child orders (§8.8) are not wired: no Child decision is ever
-			// fed to the machine, so it never emits these.
-			s.m.drop(dropUnexpected)
-			s.log.Error(nil, "Ignored a child-order action: child orders are not supported", s.orderKeys(e, "action", fmt.Sprintf("%T", a))...)
+		case fsm.SendChild:
+			// A message of the child order (§8.8), sent upstream after the
+			// write like the order's own sends.
+			st.childSends = append(st.childSends, pendingChild{send: a, afterPersist: st.persist})
+		case fsm.StartChildTimer, fsm.StopChildTimer:
+			// Mirrored in Order.Child.Order.Timers; finalize schedules them.
+		case fsm.ChildTransition:
+			s.childTransition(st, a)
 		default:
 			s.log.Error(nil, "Ignored an unknown action", s.orderKeys(e, "action", fmt.Sprintf("%T", a))...)
 		}
@@ -192,6 +203,10 @@ func (s *Server) consult(st *step, c fsm.Consult) {
 		return
 	}
 	st.depth++
+	if c.Kind == fsm.ConsultChildOffer {
+		s.answerChildOffer(st)
+		return
+	}
 	d, pd, ok := s.decide(st, c)
 	if !ok {
 		return
@@ -221,10 +236,15 @@ func (s *Server) decide(st *step, c fsm.Consult) (fsm.Decision, policy.Decision,
 		kind = policy.RequestQuotation
 	case fsm.ConsultUpdate:
 		kind = policy.RequestUpdate
+	case fsm.ConsultChildDone:
+		// The child completed (§8.8, Figure 7): compose the offer of the
+		// cycle in progress.
+		kind = policy.RequestQuotation
+		if o.Update != nil {
+			kind = policy.RequestUpdate
+		}
 	default:
-		// ConsultChildOffer and ConsultChildDone follow a Child decision,
-		// which the engine never feeds (§8.8 is not wired).
-		s.log.Error(nil, "Ignored a child-order consultation: child orders are not supported", s.orderKeys(e, "consult", string(c.Kind))...)
+		s.log.Error(nil, "Ignored an unknown consultation", s.orderKeys(e, "consult", string(c.Kind))...)
 		return fsm.Decision{}, policy.Decision{}, false
 	}
 	cur := o.CurrentRequest()
@@ -245,7 +265,9 @@ func (s *Server) decide(st *step, c fsm.Consult) (fsm.Decision, policy.Decision,
 		req.Current = &a
 	}
 	var pd policy.Decision
-	if c.Approved {
+	if c.Kind == fsm.ConsultChildDone {
+		pd = s.decideChildDone(st, req)
+	} else if c.Approved {
 		var err error
 		pd, err = s.pol.Approve(o.ProviderOrderID, st.now)
 		if err != nil {
@@ -274,10 +296,16 @@ func (s *Server) decide(st *step, c fsm.Consult) (fsm.Decision, policy.Decision,
 			d.StatusCode = wire.StatusOutOfResources
 		}
 	case policy.OutcomeChild:
-		// §8.8 recursion is not wired yet: the request cannot be honoured
-		// locally, so nothing can be offered.
-		d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
-		e.rec.Decision = pd.Reason + " (child orders are not supported by this server: FAIL 5)"
+		// A child order upstream (§8.8): the machine answers PROCESSING
+		// subcode 2 and quotes the child (child.go).
+		cd, err := s.childDecision(st, pd)
+		if err != nil {
+			d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
+			e.rec.Decision = pd.Reason + " (no child order: " + err.Error() + ": FAIL 5)"
+			s.log.Error(err, "Starting a child order failed; answering FAIL 5", s.orderKeys(e, keyUpstream, pd.Upstream)...)
+			break
+		}
+		d.Kind, d.Child = fsm.DecideChild, cd
 	default:
 		d.Kind, d.StatusCode = fsm.DecideFail, wire.StatusOutOfResources
 		e.rec.Decision = fmt.Sprintf("unknown policy outcome %q: FAIL 5", pd.Outcome)
@@ -353,7 +381,7 @@ func (s *Server) finalize(st *step) {
 		s.markDirty(e)
 	case st.persist:
 		w, e.lastWrite = s.writeOrder(e)
-	case dirty && len(st.sends) > 0:
+	case dirty && (len(st.sends) > 0 || len(st.childSends) > 0):
 		// Sends follow every earlier write of their order, deferred ones
 		// included.
 		w, e.lastWrite = s.writeOrder(e)
@@ -366,6 +394,14 @@ func (s *Server) finalize(st *step) {
 		}
 		s.send(st, ps, dep, w)
 	}
+	for _, pc := range st.childSends {
+		dep := prev
+		if pc.afterPersist {
+			dep = e.lastWrite
+		}
+		s.sendChild(e, pc.send, dep)
+	}
+	s.trackChild(e)
 	if w != nil {
 		s.submit(w)
 	}
@@ -411,6 +447,7 @@ func (s *Server) deleteOrder(e *entry) {
 	}
 	delete(s.waiting, e)
 	delete(s.dirty, e)
+	s.untrackChild(e)
 	e.queue = nil
 	s.m.orders.WithLabelValues(string(o.State)).Dec()
 	s.snapMu.Lock()
@@ -439,8 +476,7 @@ func (s *Server) onCommits() {
 	for e := range s.waiting {
 		i := 0
 		for ; i < len(e.queue) && e.queue[i].dep <= c; i++ {
-			q := e.queue[i]
-			s.deliver(q.pc, q.msg)
+			s.deliverQueued(e.queue[i])
 		}
 		if i == len(e.queue) {
 			e.queue = nil

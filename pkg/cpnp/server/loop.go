@@ -39,10 +39,13 @@ const (
 // loop is the one goroutine that owns the engine's mutable state.
 func (s *Server) loop() {
 	defer close(s.loopDone)
+	childIn := s.childInbox()
 	for {
 		select {
 		case in := <-s.inbox:
 			s.handleInbound(in)
+		case in := <-childIn:
+			s.onChildMessage(in)
 		case <-s.commitWake:
 			s.onCommits()
 		case <-s.timerWake:

@@ -563,12 +563,12 @@ func TestFail3NotEntitled(t *testing.T) {
 	c.expectFail(wire.StatusAuthorizationFailed)
 }
 
-// TestChildDecisionNotWired: with upstream providers configured, a request
-// no local pool meets makes the policy ask for a child order (§8.8); the
-// engine does not negotiate child orders yet, so the client gets FAIL 5 and
-// the admin view says why.
+// TestChildDecisionUnknownUpstream: a request no local pool meets makes the
+// policy ask for a child order (§8.8) from an upstream that the policy
+// names but the engine was given no connection for (Config.Upstreams): the
+// client gets FAIL 5 and the admin view says why.
 // Reference: RFC 8921 §8.8, §9.2.10; docs/server.md (child orders).
-func TestChildDecisionNotWired(t *testing.T) {
+func TestChildDecisionUnknownUpstream(t *testing.T) {
 	cfg := testPolicy()
 	cfg.Upstreams = []policy.Upstream{{Name: "upstream", Address: "127.0.0.1:8921"}}
 	e := newEnv(t, withPolicy(cfg))
@@ -579,7 +579,7 @@ func TestChildDecisionNotWired(t *testing.T) {
 	n.quote(req, nil)
 	c.expectFail(wire.StatusOutOfResources)
 	d := e.waitState(n.poid, fsm.ServerCancelled)
-	if !strings.Contains(d.Decision, "child orders are not supported") {
-		t.Errorf("decision: got %q, want it to say child orders are not supported", d.Decision)
+	if want := `upstream "upstream" is not configured in this server`; !strings.Contains(d.Decision, want) {
+		t.Errorf("decision: got %q, want it to contain %q", d.Decision, want)
 	}
 }

@@ -69,10 +69,15 @@ func (r *record) holdings() []policy.Holding {
 	o := &r.Order
 	var hs []policy.Holding
 	if a := o.Agreement; a != nil && r.AgreementPool != "" {
-		hs = append(hs, holdingOf(o, r.AgreementPool, a.CPD, policy.HoldingCommitted, time.Time{}))
+		h := holdingOf(o, r.AgreementPool, a.CPD, policy.HoldingCommitted, time.Time{})
+		// The part a child order provides is held upstream (§8.8).
+		h.IncomingBps, h.OutgoingBps = localCapacity(o, a.CPD)
+		hs = append(hs, h)
 	}
 	if off := o.Offer; off != nil && o.Reserved && r.OfferPool != "" {
-		hs = append(hs, holdingOf(o, r.OfferPool, off.CPD, policy.HoldingReserved, off.ValidUntil))
+		h := holdingOf(o, r.OfferPool, off.CPD, policy.HoldingReserved, off.ValidUntil)
+		h.IncomingBps, h.OutgoingBps = localCapacity(o, off.CPD)
+		hs = append(hs, h)
 	}
 	return hs
 }

@@ -74,6 +74,8 @@ type Server struct {
 	markFailed   context.CancelCauseFunc
 	stopCtx      context.Context // bounds the loop's final flush (Shutdown's ctx)
 	shutdownOnce sync.Once
+	// closeUpstreams closes up once the loop exited.
+	closeUpstreams sync.Once
 
 	// Snapshot of every order for List and Get, written by the loop. The
 	// orders it holds are never modified (fsm.Server.Step returns new
@@ -103,6 +105,11 @@ type Server struct {
 	deadlines deadlineHeap
 	timer     clock.Timer
 	timerAt   time.Time
+	// up carries child orders to the upstreams (child.go, §8.8); nil
+	// without upstreams. children finds an order by its child's customer
+	// order identifier (loop-owned).
+	up       *upstreams
+	children map[string]*entry
 }
 
 // txnKey finds an order by what a QUOTATION or a CANCEL carries (DESIGN §3:
@@ -125,6 +132,9 @@ type entry struct {
 	// deadline is the wake-up scheduled in the heap (zero: none).
 	deadline time.Time
 	deleted  bool
+	// childID and childUpstream are the child order routed to e
+	// (trackChild, §8.8).
+	childID, childUpstream string
 }
 
 // queuedSend is a message that may go out once write dep is durable.
@@ -132,6 +142,9 @@ type queuedSend struct {
 	dep uint64
 	msg wire.Message
 	pc  *peerConn
+	// upstream, when set, sends msg to that upstream (a child order's
+	// message, §8.8) instead of pc.
+	upstream string
 }
 
 // command runs fn on the loop goroutine.
@@ -188,6 +201,7 @@ func New(cfg Config) (*Server, error) {
 		fails:      fails,
 		waiting:    make(map[*entry]struct{}),
 		dirty:      make(map[*entry]struct{}),
+		children:   make(map[string]*entry),
 		stopCtx:    context.Background(),
 	}
 	s.acceptCtx, s.cancelAccept = context.WithCancel(context.Background())
@@ -197,7 +211,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("new server: %w", err)
 		}
 	}
+	if s.up, err = s.newUpstreams(); err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
 	if err := s.load(); err != nil {
+		s.up.close()
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	go s.loop()
@@ -219,6 +237,7 @@ func (s *Server) load() error {
 		e := &entry{rec: rec}
 		s.orders[o.ProviderOrderID] = e
 		s.index(e)
+		s.trackChild(e)
 		for _, h := range rec.holdings() {
 			if err := s.pol.Restore(h); err != nil {
 				s.log.Error(err, "Restoring policy holding failed", keyProviderOrderID, o.ProviderOrderID, "holding", h.State)
@@ -371,6 +390,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-served
 	}
 	<-s.loopDone
+	s.closeUpstreams.Do(s.up.close)
 	return err
 }
 

@@ -18,7 +18,24 @@ package server
 
 import (
 	"time"
+
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 )
+
+// nextTimer returns the earliest armed timer of o or of its child order
+// (§8.8: the child's timers are in Child.Order.Timers), and whether it is
+// the child's. Ties go to the order's own timer.
+func nextTimer(o *fsm.ServerOrder) (fsm.TimerID, time.Time, bool, bool) {
+	id, at, ok := o.NextDeadline()
+	if o.Child == nil {
+		return id, at, false, ok
+	}
+	cid, cat, cok := o.Child.Order.NextDeadline()
+	if cok && (!ok || cat.Before(at)) {
+		return cid, cat, true, true
+	}
+	return id, at, false, ok
+}
 
 // deadline is one scheduled wake-up of an order. An order has at most one
 // live deadline (entry.deadline); a deadline whose time no longer equals
@@ -78,7 +95,7 @@ func (h *deadlineHeap) pop() deadline {
 // retention; zero when never.
 func (s *Server) wakeAt(e *entry) time.Time {
 	o := &e.rec.Order
-	if _, at, ok := o.NextDeadline(); ok {
+	if _, at, _, ok := nextTimer(o); ok {
 		return at
 	}
 	if o.Terminal() {
@@ -167,11 +184,15 @@ const maxTimerSteps = 16
 // deadline order, then deletes it when its retention is over.
 func (s *Server) fireTimers(e *entry, now time.Time) {
 	for range maxTimerSteps {
-		id, at, ok := e.rec.Order.NextDeadline()
+		id, at, child, ok := nextTimer(&e.rec.Order)
 		if !ok || at.After(now) {
 			break
 		}
-		s.stepOrder(e, nil, nil, timerEvent(id, now))
+		ev := timerEvent(id, now)
+		if child {
+			ev = fsm.ChildEvent{Event: ev} // a timer of the child order (§8.8)
+		}
+		s.stepOrder(e, nil, nil, ev)
 		if e.deleted {
 			return
 		}
