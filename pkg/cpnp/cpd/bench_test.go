@@ -107,3 +107,27 @@ func BenchmarkSatisfies(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidate checks a valid CPD, as wire.Encode and Parse do for
+// every message: paths are spelled out only for an error, so this allocates
+// nothing but the customer-node set.
+func BenchmarkValidate(b *testing.B) {
+	c := benchCPD()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Validate(true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConcrete walks every Value of a loose CPD (RFC 8921 §8.7).
+func BenchmarkConcrete(b *testing.B) {
+	c := benchCPD()
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Concrete() {
+			b.Fatal("Concrete: got true for the loose sample, want false")
+		}
+	}
+}

@@ -134,3 +134,29 @@ func TestEqualNonFinite(t *testing.T) {
 		}
 	}
 }
+
+// AppendCanonical appends exactly Canonical's bytes to the caller's buffer
+// (the wire codec writes a message's CPD member with it), and leaves the
+// buffer as it was for a CPD that has no encoding. Reference: RFC 8259 §6;
+// RFC 8921 §9.1.9.1 (the CPD member of a message).
+func TestAppendCanonical(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		in      CPD
+		want    string
+		wantErr bool
+	}{
+		"sample":     {in: Sample(), want: "prefix:" + string(Sample().Canonical())},
+		"empty":      {in: Empty(), want: `prefix:{"components":[]}`},
+		"non-finite": {in: one(Component{Capacity: &Capacity{IncomingBps: Fixed(math.NaN())}}), want: "prefix:", wantErr: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.in.AppendCanonical([]byte("prefix:"))
+			if (err != nil) != tt.wantErr || string(got) != tt.want {
+				t.Errorf("AppendCanonical = %q, %v; want %q (error: %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

@@ -152,13 +152,14 @@ type comparer struct {
 	bounds   int
 }
 
-func (k *comparer) add(path, clause, requested, offered, why string) {
-	k.ms = append(k.ms, Mismatch{Path: path, Clause: clause, Requested: requested, Offered: offered, Why: why})
+func (k *comparer) add(path lazyPath, clause, requested, offered, why string) {
+	k.ms = append(k.ms, Mismatch{Path: path.String(), Clause: clause, Requested: requested, Offered: offered, Why: why})
 }
 
 func (k *comparer) cpd(off, req CPD) {
+	components := lazyPath{name: "components"}
 	for i := range req.Components {
-		p := index("components", i)
+		p := components.at(i)
 		if i >= len(off.Components) {
 			k.add(p, ClauseComponent, "component", absent, "component not offered")
 			continue
@@ -166,100 +167,100 @@ func (k *comparer) cpd(off, req CPD) {
 		k.component(p, &off.Components[i], &req.Components[i])
 	}
 	for i := len(req.Components); i < len(off.Components); i++ {
-		k.add(index("components", i), ClauseComponent, absent, "component", "component was not requested")
+		k.add(components.at(i), ClauseComponent, absent, "component", "component was not requested")
 	}
 }
 
-func (k *comparer) component(path string, off, req *Component) {
-	k.nodes(join(path, "customer_nodes"), off.CustomerNodes, req.CustomerNodes)
+func (k *comparer) component(path lazyPath, off, req *Component) {
+	k.nodes(path.member("customer_nodes"), off.CustomerNodes, req.CustomerNodes)
 	if req.Scope != nil {
-		k.scope(join(path, "scope"), off.Scope, req.Scope)
+		k.scope(path.member("scope"), off.Scope, req.Scope)
 	}
 	if req.QoS != nil {
-		k.qos(join(path, "qos"), off.QoS, req.QoS)
+		k.qos(path.member("qos"), off.QoS, req.QoS)
 	}
 	if r := req.Availability; r != nil {
-		p := join(path, "availability")
+		p := path.member("availability")
 		if o := off.Availability; o == nil {
 			k.missing(p, ClauseAvailability)
 		} else {
-			k.value(join(p, "percent"), ClauseAvailability, o.Percent, r.Percent, higherIsBetter, 100)
-			k.str(join(p, "bound"), ClauseAvailability, string(o.Bound), string(r.Bound))
+			k.value(p.member("percent"), ClauseAvailability, o.Percent, r.Percent, higherIsBetter, 100)
+			k.str(p.member("bound"), ClauseAvailability, string(o.Bound), string(r.Bound))
 		}
 	}
 	if r := req.Capacity; r != nil {
-		p := join(path, "capacity")
+		p := path.member("capacity")
 		if o := off.Capacity; o == nil {
 			k.missing(p, ClauseCapacity)
 		} else {
-			k.value(join(p, "incoming_bps"), ClauseCapacity, o.IncomingBps, r.IncomingBps, within, 0)
-			k.value(join(p, "outgoing_bps"), ClauseCapacity, o.OutgoingBps, r.OutgoingBps, within, 0)
+			k.value(p.member("incoming_bps"), ClauseCapacity, o.IncomingBps, r.IncomingBps, within, 0)
+			k.value(p.member("outgoing_bps"), ClauseCapacity, o.OutgoingBps, r.OutgoingBps, within, 0)
 		}
 	}
 	if r := req.TrafficIsolation; r != nil {
-		p := join(path, "traffic_isolation")
+		p := path.member("traffic_isolation")
 		if o := off.TrafficIsolation; o == nil {
 			k.missing(p, ClauseTrafficIsolation)
 		} else {
-			k.flag(join(p, "required"), ClauseTrafficIsolation, o.Required, r.Required)
-			k.str(join(p, "means"), ClauseTrafficIsolation, o.Means, r.Means)
+			k.flag(p.member("required"), ClauseTrafficIsolation, o.Required, r.Required)
+			k.str(p.member("means"), ClauseTrafficIsolation, o.Means, r.Means)
 		}
 	}
 	if r := req.Conformance; r != nil {
-		p := join(path, "conformance")
+		p := path.member("conformance")
 		if o := off.Conformance; o == nil {
 			k.missing(p, ClauseConformance)
 		} else {
-			k.str(join(p, "out_of_profile"), ClauseConformance, string(o.OutOfProfile), string(r.OutOfProfile))
-			k.str(join(p, "remark_class"), ClauseConformance, o.RemarkClass, r.RemarkClass)
-			k.value(join(p, "mtu"), ClauseConformance, o.MTU, r.MTU, within, 0)
+			k.str(p.member("out_of_profile"), ClauseConformance, string(o.OutOfProfile), string(r.OutOfProfile))
+			k.str(p.member("remark_class"), ClauseConformance, o.RemarkClass, r.RemarkClass)
+			k.value(p.member("mtu"), ClauseConformance, o.MTU, r.MTU, within, 0)
 		}
 	}
-	k.flows(join(path, "flow_identification"), off.FlowIdentification, req.FlowIdentification)
+	k.flows(path.member("flow_identification"), off.FlowIdentification, req.FlowIdentification)
 	if r := req.OverallGuarantees; r != nil {
-		p := join(path, "overall_guarantees")
+		p := path.member("overall_guarantees")
 		if o := off.OverallGuarantees; o == nil {
 			k.missing(p, ClauseOverallGuarantees)
 		} else {
-			k.str(join(p, "delay"), ClauseOverallGuarantees, o.Delay, r.Delay)
-			k.str(join(p, "loss"), ClauseOverallGuarantees, o.Loss, r.Loss)
-			k.str(join(p, "throughput"), ClauseOverallGuarantees, o.Throughput, r.Throughput)
+			k.str(p.member("delay"), ClauseOverallGuarantees, o.Delay, r.Delay)
+			k.str(p.member("loss"), ClauseOverallGuarantees, o.Loss, r.Loss)
+			k.str(p.member("throughput"), ClauseOverallGuarantees, o.Throughput, r.Throughput)
 		}
 	}
 	if r := req.Routing; r != nil {
-		p := join(path, "routing")
+		p := path.member("routing")
 		if o := off.Routing; o == nil {
 			k.missing(p, ClauseRouting)
 		} else {
-			k.set(join(p, "avoid"), ClauseRouting, o.Avoid, r.Avoid)
-			k.set(join(p, "via"), ClauseRouting, o.Via, r.Via)
-			k.set(join(p, "geographic_restrictions"), ClauseRouting, o.GeographicRestrictions, r.GeographicRestrictions)
-			k.str(join(p, "topology"), ClauseRouting, o.Topology, r.Topology)
-			k.str(join(p, "forwarding_behavior"), ClauseRouting, o.ForwardingBehavior, r.ForwardingBehavior)
-			k.flag(join(p, "backup_paths"), ClauseRouting, o.BackupPaths, r.BackupPaths)
+			k.set(p.member("avoid"), ClauseRouting, o.Avoid, r.Avoid)
+			k.set(p.member("via"), ClauseRouting, o.Via, r.Via)
+			k.set(p.member("geographic_restrictions"), ClauseRouting, o.GeographicRestrictions, r.GeographicRestrictions)
+			k.str(p.member("topology"), ClauseRouting, o.Topology, r.Topology)
+			k.str(p.member("forwarding_behavior"), ClauseRouting, o.ForwardingBehavior, r.ForwardingBehavior)
+			k.flag(p.member("backup_paths"), ClauseRouting, o.BackupPaths, r.BackupPaths)
 		}
 	}
-	k.set(join(path, "activation_means"), ClauseActivationMeans, off.ActivationMeans, req.ActivationMeans)
-	k.str(join(path, "invocation_means"), ClauseInvocationMeans, string(off.InvocationMeans), string(req.InvocationMeans))
+	k.set(path.member("activation_means"), ClauseActivationMeans, off.ActivationMeans, req.ActivationMeans)
+	k.str(path.member("invocation_means"), ClauseInvocationMeans, string(off.InvocationMeans), string(req.InvocationMeans))
 	if r := req.Notifications; r != nil {
-		p := join(path, "notifications")
+		p := path.member("notifications")
 		if o := off.Notifications; o == nil {
 			k.missing(p, ClauseNotifications)
 		} else {
-			k.set(join(p, "means"), ClauseNotifications, o.Means, r.Means)
-			k.set(join(p, "events"), ClauseNotifications, o.Events, r.Events)
-			k.value(join(p, "interval_s"), ClauseNotifications, o.IntervalS, r.IntervalS, lowerIsBetter, 0)
-			k.str(join(p, "data_model"), ClauseNotifications, o.DataModel, r.DataModel)
-			k.str(join(p, "destination"), ClauseNotifications, o.Destination, r.Destination)
+			k.set(p.member("means"), ClauseNotifications, o.Means, r.Means)
+			k.set(p.member("events"), ClauseNotifications, o.Events, r.Events)
+			k.value(p.member("interval_s"), ClauseNotifications, o.IntervalS, r.IntervalS, lowerIsBetter, 0)
+			k.str(p.member("data_model"), ClauseNotifications, o.DataModel, r.DataModel)
+			k.str(p.member("destination"), ClauseNotifications, o.Destination, r.Destination)
 		}
 	}
 }
 
-func (k *comparer) missing(path, clause string) {
+func (k *comparer) missing(path lazyPath, clause string) {
 	k.add(path, clause, "clause", absent, "requested clause not offered")
 }
 
-func (k *comparer) nodes(path string, off, req []CustomerNode) {
+func (k *comparer) nodes(path lazyPath, off, req []CustomerNode) {
 	// Index the offer once: the lists can be long (a peer writes them), and
 	// pairwise searches would make one comparison quadratic.
 	offAt := make(map[string]int, len(off))
@@ -271,37 +272,38 @@ func (k *comparer) nodes(path string, off, req []CustomerNode) {
 		reqIDs[r.Identifier] = struct{}{}
 	}
 	for i, r := range req {
-		p := index(path, i)
+		p := path.at(i)
 		j, ok := offAt[r.Identifier]
 		if !ok {
-			k.add(join(p, "identifier"), ClauseCustomerNodes, r.Identifier, absent, "customer node not offered")
+			k.add(p.member("identifier"), ClauseCustomerNodes, r.Identifier, absent, "customer node not offered")
 			continue
 		}
 		o := off[j]
-		k.str(join(p, "link_identifier"), ClauseCustomerNodes, o.LinkIdentifier, r.LinkIdentifier)
-		k.str(join(p, "localization"), ClauseCustomerNodes, o.Localization, r.Localization)
-		k.str(join(p, "site_identifier"), ClauseCustomerNodes, o.SiteIdentifier, r.SiteIdentifier)
+		k.str(p.member("link_identifier"), ClauseCustomerNodes, o.LinkIdentifier, r.LinkIdentifier)
+		k.str(p.member("localization"), ClauseCustomerNodes, o.Localization, r.Localization)
+		k.str(p.member("site_identifier"), ClauseCustomerNodes, o.SiteIdentifier, r.SiteIdentifier)
 	}
 	for j, o := range off {
 		if _, ok := reqIDs[o.Identifier]; !ok {
-			k.add(join(index(path, j), "identifier"), ClauseCustomerNodes, absent, o.Identifier, "customer node was not requested")
+			node := path.at(j)
+			k.add(node.member("identifier"), ClauseCustomerNodes, absent, o.Identifier, "customer node was not requested")
 		}
 	}
 }
 
-func (k *comparer) scope(path string, off, req *Scope) {
+func (k *comparer) scope(path lazyPath, off, req *Scope) {
 	if off == nil {
 		k.missing(path, ClauseScope)
 		return
 	}
-	k.str(join(path, "model"), ClauseScope, string(off.Model), string(req.Model))
-	k.set(join(path, "ingress"), ClauseScope, off.Ingress, req.Ingress)
-	k.set(join(path, "egress"), ClauseScope, off.Egress, req.Egress)
-	k.reach(join(path, "incoming"), off.Incoming, req.Incoming)
-	k.reach(join(path, "outgoing"), off.Outgoing, req.Outgoing)
+	k.str(path.member("model"), ClauseScope, string(off.Model), string(req.Model))
+	k.set(path.member("ingress"), ClauseScope, off.Ingress, req.Ingress)
+	k.set(path.member("egress"), ClauseScope, off.Egress, req.Egress)
+	k.reach(path.member("incoming"), off.Incoming, req.Incoming)
+	k.reach(path.member("outgoing"), off.Outgoing, req.Outgoing)
 }
 
-func (k *comparer) reach(path string, off, req *Reachability) {
+func (k *comparer) reach(path lazyPath, off, req *Reachability) {
 	switch {
 	case req == nil:
 		return
@@ -309,10 +311,10 @@ func (k *comparer) reach(path string, off, req *Reachability) {
 		k.add(path, ClauseScope, reachString(req), absent, "requested reachability not offered")
 		return
 	case off.Global != req.Global:
-		k.add(join(path, "global"), ClauseScope, reachString(req), reachString(off), "reachability scope differs")
+		k.add(path.member("global"), ClauseScope, reachString(req), reachString(off), "reachability scope differs")
 		return
 	}
-	k.set(join(path, "prefixes"), ClauseScope, off.Prefixes, req.Prefixes)
+	k.set(path.member("prefixes"), ClauseScope, off.Prefixes, req.Prefixes)
 }
 
 func reachString(r *Reachability) string {
@@ -322,7 +324,7 @@ func reachString(r *Reachability) string {
 	return "restricted"
 }
 
-func (k *comparer) qos(path string, off, req *QoS) {
+func (k *comparer) qos(path lazyPath, off, req *QoS) {
 	switch {
 	case off == nil:
 		k.missing(path, ClauseQoS)
@@ -332,22 +334,22 @@ func (k *comparer) qos(path string, off, req *QoS) {
 			if offered == "" {
 				offered = "quantitative bounds"
 			}
-			k.add(join(path, "class"), ClauseQoS, req.Class, offered, "offered QoS class differs from the requested class")
+			k.add(path.member("class"), ClauseQoS, req.Class, offered, "offered QoS class differs from the requested class")
 		}
 	case off.Qualitative():
 		k.add(path, ClauseQoS, "quantitative bounds", off.Class, "offered a QoS class where quantitative bounds were requested")
 	default:
-		k.value(join(path, "one_way_delay_ms"), ClauseQoS, off.OneWayDelayMs, req.OneWayDelayMs, lowerIsBetter, 0)
-		k.value(join(path, "delay_variation_ms"), ClauseQoS, off.DelayVariationMs, req.DelayVariationMs, lowerIsBetter, 0)
-		k.value(join(path, "loss_ratio"), ClauseQoS, off.LossRatio, req.LossRatio, lowerIsBetter, 0)
-		k.str(join(path, "bound"), ClauseQoS, string(off.Bound), string(req.Bound))
+		k.value(path.member("one_way_delay_ms"), ClauseQoS, off.OneWayDelayMs, req.OneWayDelayMs, lowerIsBetter, 0)
+		k.value(path.member("delay_variation_ms"), ClauseQoS, off.DelayVariationMs, req.DelayVariationMs, lowerIsBetter, 0)
+		k.value(path.member("loss_ratio"), ClauseQoS, off.LossRatio, req.LossRatio, lowerIsBetter, 0)
+		k.str(path.member("bound"), ClauseQoS, string(off.Bound), string(req.Bound))
 		if req.Percentile != 0 && off.Percentile != req.Percentile {
-			k.add(join(path, "percentile"), ClauseQoS, formatNumber(req.Percentile), formatNumber(off.Percentile), "offered percentile differs from the request")
+			k.add(path.member("percentile"), ClauseQoS, formatNumber(req.Percentile), formatNumber(off.Percentile), "offered percentile differs from the request")
 		}
 	}
 }
 
-func (k *comparer) flows(path string, off, req []FlowIdentifier) {
+func (k *comparer) flows(path lazyPath, off, req []FlowIdentifier) {
 	if len(req) == 0 {
 		return
 	}
@@ -362,12 +364,12 @@ func (k *comparer) flows(path string, off, req []FlowIdentifier) {
 		key := flowKey(req[i])
 		reqSet[key] = struct{}{}
 		if _, ok := offSet[key]; !ok {
-			k.add(index(path, i), ClauseFlowIdentification, key, absent, "requested flow identifier not offered")
+			k.add(path.at(i), ClauseFlowIdentification, key, absent, "requested flow identifier not offered")
 		}
 	}
 	for j, key := range offKeys {
 		if _, ok := reqSet[key]; !ok {
-			k.add(index(path, j), ClauseFlowIdentification, absent, key, "flow identifier was not requested")
+			k.add(path.at(j), ClauseFlowIdentification, absent, key, "flow identifier was not requested")
 		}
 	}
 }
@@ -384,7 +386,7 @@ func flowKey(f FlowIdentifier) string {
 
 // str compares a string member: a requested non-empty value must be offered
 // unchanged.
-func (k *comparer) str(path, clause, off, req string) {
+func (k *comparer) str(path lazyPath, clause, off, req string) {
 	switch {
 	case req == "" || off == req:
 	case off == "":
@@ -395,14 +397,14 @@ func (k *comparer) str(path, clause, off, req string) {
 }
 
 // flag compares a boolean requirement: a requested true must be offered true.
-func (k *comparer) flag(path, clause string, off, req bool) {
+func (k *comparer) flag(path lazyPath, clause string, off, req bool) {
 	if req && !off {
 		k.add(path, clause, "true", "false", "requirement not offered")
 	}
 }
 
 // set compares lists as sets.
-func (k *comparer) set(path, clause string, off, req []string) {
+func (k *comparer) set(path lazyPath, clause string, off, req []string) {
 	if len(req) == 0 {
 		return
 	}
@@ -455,7 +457,7 @@ const (
 
 // value compares one Value; ceiling is the best possible value of a
 // higherIsBetter metric (for the headroom of Score).
-func (k *comparer) value(path, clause string, off, req Value, s sense, ceiling float64) {
+func (k *comparer) value(path lazyPath, clause string, off, req Value, s sense, ceiling float64) {
 	if req.IsZero() {
 		return
 	}

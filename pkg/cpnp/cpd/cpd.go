@@ -323,7 +323,7 @@ func (c CPD) IsEmpty() bool { return len(c.Components) == 0 }
 // members are fixed by nature. The Empty CPD is concrete.
 func (c CPD) Concrete() bool {
 	concrete := true
-	c.eachValue(func(_ func() string, v Value) {
+	c.eachValue(func(_ int, _, _ string, v Value) {
 		concrete = concrete && v.IsFixed()
 	})
 	return concrete
@@ -334,42 +334,42 @@ func (c CPD) Concrete() bool {
 // is concrete. Useful to say why an offer or an accepted CPD is refused.
 func (c CPD) Loose() []string {
 	var paths []string
-	c.eachValue(func(path func() string, v Value) {
+	c.eachValue(func(comp int, clause, member string, v Value) {
 		if !v.IsFixed() {
-			paths = append(paths, path())
+			paths = append(paths, join(join(index("components", comp), clause), member))
 		}
 	})
 	return paths
 }
 
-// eachValue calls fn for every present Value of c in canonical order. The
-// path is computed on demand.
-func (c CPD) eachValue(fn func(path func() string, v Value)) {
-	visit := func(base string, name string, v Value) {
-		if !v.IsZero() {
-			fn(func() string { return join(base, name) }, v)
-		}
-	}
+// eachValue calls fn for every present Value of c in canonical order, with
+// the index of its component and the names of its clause and member: fn
+// spells out the path only if it needs it, so walking allocates nothing.
+func (c CPD) eachValue(fn func(comp int, clause, member string, v Value)) {
 	for i := range c.Components {
+		visit := func(clause, member string, v Value) {
+			if !v.IsZero() {
+				fn(i, clause, member, v)
+			}
+		}
 		comp := &c.Components[i]
-		p := func(clause string) string { return join(index("components", i), clause) }
 		if q := comp.QoS; q != nil {
-			visit(p("qos"), "one_way_delay_ms", q.OneWayDelayMs)
-			visit(p("qos"), "delay_variation_ms", q.DelayVariationMs)
-			visit(p("qos"), "loss_ratio", q.LossRatio)
+			visit("qos", "one_way_delay_ms", q.OneWayDelayMs)
+			visit("qos", "delay_variation_ms", q.DelayVariationMs)
+			visit("qos", "loss_ratio", q.LossRatio)
 		}
 		if a := comp.Availability; a != nil {
-			visit(p("availability"), "percent", a.Percent)
+			visit("availability", "percent", a.Percent)
 		}
 		if k := comp.Capacity; k != nil {
-			visit(p("capacity"), "incoming_bps", k.IncomingBps)
-			visit(p("capacity"), "outgoing_bps", k.OutgoingBps)
+			visit("capacity", "incoming_bps", k.IncomingBps)
+			visit("capacity", "outgoing_bps", k.OutgoingBps)
 		}
 		if f := comp.Conformance; f != nil {
-			visit(p("conformance"), "mtu", f.MTU)
+			visit("conformance", "mtu", f.MTU)
 		}
 		if n := comp.Notifications; n != nil {
-			visit(p("notifications"), "interval_s", n.IntervalS)
+			visit("notifications", "interval_s", n.IntervalS)
 		}
 	}
 }

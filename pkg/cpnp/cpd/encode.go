@@ -75,6 +75,19 @@ func (c CPD) Canonical() []byte {
 	return b
 }
 
+// AppendCanonical appends the canonical encoding of c (see MarshalJSON) to
+// dst without validating c, for encoders that reuse their buffers (the wire
+// codec writes a message's CPD member with it, after validating the
+// message). It fails only when c holds a non-finite number; dst is then
+// returned unchanged.
+func (c CPD) AppendCanonical(dst []byte) ([]byte, error) {
+	b, err := c.appendCanonical(dst)
+	if err != nil {
+		return dst, fmt.Errorf("encode cpd: %w", err)
+	}
+	return b, nil
+}
+
 // Equal reports whether a and b have the same canonical encoding, the test
 // Table 5 and Table 6 of RFC 8921 need: "the ACK carries the offered CPD"
 // (§9.2.6) and an ACCEPT carries the Offered CPD (§8.7). The zero CPD equals

@@ -97,3 +97,41 @@ func join(path, name string) string {
 func index(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
+
+// lazyPath is a JSON path that is only spelled out when it is reported: each
+// segment lives in its caller's frame and points at its parent, so checking
+// a valid CPD (Validate) or an offer that satisfies its request (Satisfies)
+// builds no strings. member and at take the address of their
+// receiver, so call them on variables, not on results.
+type lazyPath struct {
+	parent *lazyPath
+	name   string // the member name; empty for an array index
+	index  int
+}
+
+// member returns the path of the member name of p.
+func (p *lazyPath) member(name string) lazyPath { return lazyPath{parent: p, name: name} }
+
+// at returns the path of the element i of the array at p.
+func (p *lazyPath) at(i int) lazyPath { return lazyPath{parent: p, index: i} }
+
+// String spells the path as join and index do: "components[0].qos".
+func (p lazyPath) String() string {
+	return string(p.appendTo(make([]byte, 0, 64)))
+}
+
+func (p *lazyPath) appendTo(b []byte) []byte {
+	if p == nil {
+		return b
+	}
+	b = p.parent.appendTo(b)
+	if p.name == "" {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(p.index), 10)
+		return append(b, ']')
+	}
+	if len(b) > 0 {
+		b = append(b, '.')
+	}
+	return append(b, p.name...)
+}

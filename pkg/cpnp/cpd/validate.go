@@ -34,8 +34,9 @@ func (c CPD) Validate(requireComponents bool) error {
 	if requireComponents && len(c.Components) == 0 {
 		return errorf("components", KindMissing, "at least one component is required; only ACK and CANCEL may carry the Empty CPD (RFC 8921 §9.2.6)")
 	}
+	components := lazyPath{name: "components"}
 	for i := range c.Components {
-		if err := c.Components[i].validate(index("components", i)); err != nil {
+		if err := c.Components[i].validate(components.at(i)); err != nil {
 			return err
 		}
 	}
@@ -59,41 +60,41 @@ var (
 	dscpValue   = domain{lo: 0, hi: 63, integer: true, text: "between 0 and 63"}
 )
 
-func (dom domain) check(path string, f float64) error {
+func (dom domain) check(path lazyPath, f float64) error {
 	switch {
 	case !finite(f):
-		return errorf(path, KindRange, "must be a finite number")
+		return errorf(path.String(), KindRange, "must be a finite number")
 	case dom.integer && f != math.Trunc(f):
-		return errorf(path, KindType, "must be an integer, got "+formatNumber(f))
+		return errorf(path.String(), KindType, "must be an integer, got "+formatNumber(f))
 	case f < dom.lo || f > dom.hi:
-		return errorf(path, KindRange, "must be "+dom.text+", got "+formatNumber(f))
+		return errorf(path.String(), KindRange, "must be "+dom.text+", got "+formatNumber(f))
 	}
 	return nil
 }
 
 // checkValue checks a present Value: each bound in dom, and min <= max.
-func (dom domain) checkValue(path string, v Value) error {
+func (dom domain) checkValue(path lazyPath, v Value) error {
 	if v.IsFixed() {
 		return dom.check(path, v.min)
 	}
 	if v.hasMin {
-		if err := dom.check(join(path, "min"), v.min); err != nil {
+		if err := dom.check(path.member("min"), v.min); err != nil {
 			return err
 		}
 	}
 	if v.hasMax {
-		if err := dom.check(join(path, "max"), v.max); err != nil {
+		if err := dom.check(path.member("max"), v.max); err != nil {
 			return err
 		}
 	}
 	if v.hasMin && v.hasMax && v.min > v.max {
-		return errorf(path, KindRange, "min "+formatNumber(v.min)+" is greater than max "+formatNumber(v.max))
+		return errorf(path.String(), KindRange, "min "+formatNumber(v.min)+" is greater than max "+formatNumber(v.max))
 	}
 	return nil
 }
 
 // checkOptional checks v when it is present.
-func (dom domain) checkOptional(path string, v Value) error {
+func (dom domain) checkOptional(path lazyPath, v Value) error {
 	if v.IsZero() {
 		return nil
 	}
@@ -101,7 +102,7 @@ func (dom domain) checkOptional(path string, v Value) error {
 }
 
 // checkInt checks an optional integer member.
-func (dom domain) checkInt(path string, i *int) error {
+func (dom domain) checkInt(path lazyPath, i *int) error {
 	if i == nil {
 		return nil
 	}
@@ -109,21 +110,21 @@ func (dom domain) checkInt(path string, i *int) error {
 }
 
 // checkList refuses empty strings in a list (an empty list is absent).
-func checkList(path string, list []string) error {
+func checkList(path lazyPath, list []string) error {
 	for i, s := range list {
 		if s == "" {
-			return errorf(index(path, i), KindRange, "must not be empty")
+			return errorf(path.at(i).String(), KindRange, "must not be empty")
 		}
 	}
 	return nil
 }
 
-func checkPrefix(path, s string) error {
+func checkPrefix(path lazyPath, s string) error {
 	if s == "" {
 		return nil
 	}
 	if _, err := netip.ParsePrefix(s); err != nil {
-		return errorf(path, KindRange, strconv.Quote(s)+" is not an IP prefix in CIDR notation")
+		return errorf(path.String(), KindRange, strconv.Quote(s)+" is not an IP prefix in CIDR notation")
 	}
 	return nil
 }
@@ -138,141 +139,144 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-func (c *Component) validate(path string) error {
-	if err := c.validateNodes(join(path, "customer_nodes")); err != nil {
+func (c *Component) validate(path lazyPath) error {
+	if err := c.validateNodes(path.member("customer_nodes")); err != nil {
 		return err
 	}
 	if c.Scope != nil {
-		if err := c.Scope.validate(join(path, "scope")); err != nil {
+		if err := c.Scope.validate(path.member("scope")); err != nil {
 			return err
 		}
 	}
 	if c.QoS != nil {
-		if err := c.QoS.validate(join(path, "qos")); err != nil {
+		if err := c.QoS.validate(path.member("qos")); err != nil {
 			return err
 		}
 	}
 	if a := c.Availability; a != nil {
-		p := join(path, "availability")
+		p := path.member("availability")
 		if a.Percent.IsZero() {
-			return errorf(join(p, "percent"), KindMissing, "member is required (RFC 7297 §3.4)")
+			return errorf(p.member("percent").String(), KindMissing, "member is required (RFC 7297 §3.4)")
 		}
-		if err := percent.checkValue(join(p, "percent"), a.Percent); err != nil {
+		if err := percent.checkValue(p.member("percent"), a.Percent); err != nil {
 			return err
 		}
 		if a.Bound != "" && a.Bound != BoundAverage && a.Bound != BoundMaximum {
-			return errorf(join(p, "bound"), KindRange, "unknown bound "+strconv.Quote(string(a.Bound))+`, want "average" or "maximum" (RFC 7297 §3.4)`)
+			return errorf(p.member("bound").String(), KindRange, "unknown bound "+strconv.Quote(string(a.Bound))+`, want "average" or "maximum" (RFC 7297 §3.4)`)
 		}
 	}
 	if k := c.Capacity; k != nil {
-		p := join(path, "capacity")
+		p := path.member("capacity")
 		if k.IncomingBps.IsZero() && k.OutgoingBps.IsZero() {
-			return errorf(p, KindMissing, "needs incoming_bps, outgoing_bps or both (RFC 7297 §3.5)")
+			return errorf(p.String(), KindMissing, "needs incoming_bps, outgoing_bps or both (RFC 7297 §3.5)")
 		}
 		if err := firstError(
-			nonNegative.checkOptional(join(p, "incoming_bps"), k.IncomingBps),
-			nonNegative.checkOptional(join(p, "outgoing_bps"), k.OutgoingBps),
+			nonNegative.checkOptional(p.member("incoming_bps"), k.IncomingBps),
+			nonNegative.checkOptional(p.member("outgoing_bps"), k.OutgoingBps),
 		); err != nil {
 			return err
 		}
 	}
 	// traffic_isolation: both members are free-form.
 	if f := c.Conformance; f != nil {
-		p := join(path, "conformance")
+		p := path.member("conformance")
 		if f.OutOfProfile != "" && !f.OutOfProfile.Valid() {
-			return errorf(join(p, "out_of_profile"), KindRange, "unknown treatment "+strconv.Quote(string(f.OutOfProfile))+`, want "discard" or "remark" (RFC 7297 §3.6)`)
+			return errorf(p.member("out_of_profile").String(), KindRange, "unknown treatment "+strconv.Quote(string(f.OutOfProfile))+`, want "discard" or "remark" (RFC 7297 §3.6)`)
 		}
 		if f.RemarkClass != "" && f.OutOfProfile != OutOfProfileRemark {
-			return errorf(join(p, "remark_class"), KindConflict, `only applies when out_of_profile is "remark" (RFC 7297 §3.6)`)
+			return errorf(p.member("remark_class").String(), KindConflict, `only applies when out_of_profile is "remark" (RFC 7297 §3.6)`)
 		}
-		if err := mtuBytes.checkOptional(join(p, "mtu"), f.MTU); err != nil {
+		if err := mtuBytes.checkOptional(p.member("mtu"), f.MTU); err != nil {
 			return err
 		}
 	}
+	flows := path.member("flow_identification")
 	for i := range c.FlowIdentification {
-		if err := c.FlowIdentification[i].validate(index(join(path, "flow_identification"), i)); err != nil {
+		if err := c.FlowIdentification[i].validate(flows.at(i)); err != nil {
 			return err
 		}
 	}
 	if o := c.OverallGuarantees; o != nil {
-		p := join(path, "overall_guarantees")
+		p := path.member("overall_guarantees")
 		if o.Delay == "" && o.Loss == "" && o.Throughput == "" {
-			return errorf(p, KindMissing, "needs delay, loss or throughput (RFC 7297 §3.7)")
+			return errorf(p.String(), KindMissing, "needs delay, loss or throughput (RFC 7297 §3.7)")
 		}
 		if c.Conformance != nil && c.Conformance.OutOfProfile == OutOfProfileDiscard {
-			return errorf(p, KindConflict, "overall guarantees need out-of-profile traffic to be remarked, not discarded (RFC 7297 §3.7)")
+			return errorf(p.String(), KindConflict, "overall guarantees need out-of-profile traffic to be remarked, not discarded (RFC 7297 §3.7)")
 		}
 	}
 	if r := c.Routing; r != nil {
-		p := join(path, "routing")
+		p := path.member("routing")
 		if err := firstError(
-			checkList(join(p, "avoid"), r.Avoid),
-			checkList(join(p, "via"), r.Via),
-			checkList(join(p, "geographic_restrictions"), r.GeographicRestrictions),
+			checkList(p.member("avoid"), r.Avoid),
+			checkList(p.member("via"), r.Via),
+			checkList(p.member("geographic_restrictions"), r.GeographicRestrictions),
 		); err != nil {
 			return err
 		}
 	}
-	if err := checkList(join(path, "activation_means"), c.ActivationMeans); err != nil {
+	if err := checkList(path.member("activation_means"), c.ActivationMeans); err != nil {
 		return err
 	}
 	if c.InvocationMeans != "" && !c.InvocationMeans.Valid() {
-		return errorf(join(path, "invocation_means"), KindRange, "unknown invocation means "+strconv.Quote(string(c.InvocationMeans))+`, want "implicit" or "explicit" (RFC 7297 §3.12)`)
+		return errorf(path.member("invocation_means").String(), KindRange, "unknown invocation means "+strconv.Quote(string(c.InvocationMeans))+`, want "implicit" or "explicit" (RFC 7297 §3.12)`)
 	}
 	if n := c.Notifications; n != nil {
-		p := join(path, "notifications")
+		p := path.member("notifications")
 		return firstError(
-			checkList(join(p, "means"), n.Means),
-			checkList(join(p, "events"), n.Events),
-			nonNegative.checkOptional(join(p, "interval_s"), n.IntervalS),
+			checkList(p.member("means"), n.Means),
+			checkList(p.member("events"), n.Events),
+			nonNegative.checkOptional(p.member("interval_s"), n.IntervalS),
 		)
 	}
 	return nil
 }
 
-func (c *Component) validateNodes(path string) error {
+func (c *Component) validateNodes(path lazyPath) error {
 	if len(c.CustomerNodes) == 0 {
-		return errorf(path, KindMissing, "at least one customer node is required (RFC 7297 §3.1)")
+		return errorf(path.String(), KindMissing, "at least one customer node is required (RFC 7297 §3.1)")
 	}
 	// A set keeps the duplicate check linear: a peer controls the node count
 	// (up to what fits in 1 MiB), so a pairwise comparison would let one
 	// message cost seconds of CPU.
 	seen := make(map[string]struct{}, len(c.CustomerNodes))
 	for i, n := range c.CustomerNodes {
+		node := path.at(i)
 		if n.Identifier == "" {
-			return errorf(join(index(path, i), "identifier"), KindMissing, "member is required (RFC 7297 §3.1)")
+			return errorf(node.member("identifier").String(), KindMissing, "member is required (RFC 7297 §3.1)")
 		}
 		if _, dup := seen[n.Identifier]; dup {
-			return errorf(join(index(path, i), "identifier"), KindConflict, "duplicate identifier "+strconv.Quote(n.Identifier)+"; nodes must be unambiguously identified (RFC 7297 §3.1)")
+			return errorf(node.member("identifier").String(), KindConflict, "duplicate identifier "+strconv.Quote(n.Identifier)+"; nodes must be unambiguously identified (RFC 7297 §3.1)")
 		}
 		seen[n.Identifier] = struct{}{}
 	}
 	return nil
 }
 
-func (s *Scope) validate(path string) error {
+func (s *Scope) validate(path lazyPath) error {
 	if s.Model != "" && !s.Model.Valid() {
-		return errorf(join(path, "model"), KindRange, "unknown model "+strconv.Quote(string(s.Model))+`, want "1:1", "1:N" or "1:any" (RFC 7297 §3.2)`)
+		return errorf(path.member("model").String(), KindRange, "unknown model "+strconv.Quote(string(s.Model))+`, want "1:1", "1:N" or "1:any" (RFC 7297 §3.2)`)
 	}
 	return firstError(
-		checkList(join(path, "ingress"), s.Ingress),
-		checkList(join(path, "egress"), s.Egress),
-		s.Incoming.validate(join(path, "incoming")),
-		s.Outgoing.validate(join(path, "outgoing")),
+		checkList(path.member("ingress"), s.Ingress),
+		checkList(path.member("egress"), s.Egress),
+		s.Incoming.validate(path.member("incoming")),
+		s.Outgoing.validate(path.member("outgoing")),
 	)
 }
 
-func (r *Reachability) validate(path string) error {
+func (r *Reachability) validate(path lazyPath) error {
 	if r == nil {
 		return nil
 	}
 	if r.Global && len(r.Prefixes) > 0 {
-		return errorf(path, KindConflict, "global reachability takes no prefixes; list prefixes only for a restricted scope (RFC 7297 §3.2)")
+		return errorf(path.String(), KindConflict, "global reachability takes no prefixes; list prefixes only for a restricted scope (RFC 7297 §3.2)")
 	}
+	prefixes := path.member("prefixes")
 	for i, s := range r.Prefixes {
-		p := index(join(path, "prefixes"), i)
+		p := prefixes.at(i)
 		if s == "" {
-			return errorf(p, KindRange, "must not be empty")
+			return errorf(p.String(), KindRange, "must not be empty")
 		}
 		if err := checkPrefix(p, s); err != nil {
 			return err
@@ -281,53 +285,53 @@ func (r *Reachability) validate(path string) error {
 	return nil
 }
 
-func (q *QoS) validate(path string) error {
+func (q *QoS) validate(path lazyPath) error {
 	switch {
 	case q.Qualitative() && q.Quantitative():
-		return errorf(path, KindConflict, "qualitative class and quantitative bounds are exclusive (RFC 7297 §3.3)")
+		return errorf(path.String(), KindConflict, "qualitative class and quantitative bounds are exclusive (RFC 7297 §3.3)")
 	case !q.Qualitative() && !q.Quantitative():
-		return errorf(path, KindMissing, "needs a class or at least one of one_way_delay_ms, delay_variation_ms, loss_ratio (RFC 7297 §3.3)")
+		return errorf(path.String(), KindMissing, "needs a class or at least one of one_way_delay_ms, delay_variation_ms, loss_ratio (RFC 7297 §3.3)")
 	case q.Qualitative() && (q.Bound != "" || q.Percentile != 0):
-		return errorf(join(path, "bound"), KindConflict, "bound and percentile apply to quantitative guarantees only (RFC 7297 §3.3)")
+		return errorf(path.member("bound").String(), KindConflict, "bound and percentile apply to quantitative guarantees only (RFC 7297 §3.3)")
 	}
 	if err := firstError(
-		nonNegative.checkOptional(join(path, "one_way_delay_ms"), q.OneWayDelayMs),
-		nonNegative.checkOptional(join(path, "delay_variation_ms"), q.DelayVariationMs),
-		ratio.checkOptional(join(path, "loss_ratio"), q.LossRatio),
+		nonNegative.checkOptional(path.member("one_way_delay_ms"), q.OneWayDelayMs),
+		nonNegative.checkOptional(path.member("delay_variation_ms"), q.DelayVariationMs),
+		ratio.checkOptional(path.member("loss_ratio"), q.LossRatio),
 	); err != nil {
 		return err
 	}
 	switch q.Bound {
 	case "", BoundAverage, BoundMaximum:
 		if q.Percentile != 0 {
-			return errorf(join(path, "percentile"), KindConflict, `only applies when bound is "percentile" (RFC 7297 §3.3)`)
+			return errorf(path.member("percentile").String(), KindConflict, `only applies when bound is "percentile" (RFC 7297 §3.3)`)
 		}
 	case BoundPercentile:
-		p := join(path, "percentile")
+		p := path.member("percentile")
 		if q.Percentile == 0 {
-			return errorf(p, KindMissing, `member is required when bound is "percentile" (RFC 7297 §3.3)`)
+			return errorf(p.String(), KindMissing, `member is required when bound is "percentile" (RFC 7297 §3.3)`)
 		}
 		if !finite(q.Percentile) || q.Percentile <= 0 || q.Percentile >= 100 {
-			return errorf(p, KindRange, "must be greater than 0 and less than 100, got "+formatNumber(q.Percentile))
+			return errorf(p.String(), KindRange, "must be greater than 0 and less than 100, got "+formatNumber(q.Percentile))
 		}
 	default:
-		return errorf(join(path, "bound"), KindRange, "unknown bound "+strconv.Quote(string(q.Bound))+`, want "average", "maximum" or "percentile" (RFC 7297 §3.3)`)
+		return errorf(path.member("bound").String(), KindRange, "unknown bound "+strconv.Quote(string(q.Bound))+`, want "average", "maximum" or "percentile" (RFC 7297 §3.3)`)
 	}
 	return nil
 }
 
-func (f *FlowIdentifier) validate(path string) error {
+func (f *FlowIdentifier) validate(path lazyPath) error {
 	if f.SourcePrefix == "" && f.SourcePort == nil && f.DestinationPrefix == "" && f.DestinationPort == nil &&
 		f.Protocol == nil && f.DSCP == nil && f.TunnelEndpoint == "" && f.LinkIdentifier == "" {
-		return errorf(path, KindMissing, "needs at least one classifier (RFC 7297 §3.9)")
+		return errorf(path.String(), KindMissing, "needs at least one classifier (RFC 7297 §3.9)")
 	}
 	return firstError(
-		checkPrefix(join(path, "source_prefix"), f.SourcePrefix),
-		portNumber.checkInt(join(path, "source_port"), f.SourcePort),
-		checkPrefix(join(path, "destination_prefix"), f.DestinationPrefix),
-		portNumber.checkInt(join(path, "destination_port"), f.DestinationPort),
-		protoNumber.checkInt(join(path, "protocol"), f.Protocol),
-		dscpValue.checkInt(join(path, "dscp"), f.DSCP),
-		dscpValue.checkInt(join(path, "remark_dscp"), f.RemarkDSCP),
+		checkPrefix(path.member("source_prefix"), f.SourcePrefix),
+		portNumber.checkInt(path.member("source_port"), f.SourcePort),
+		checkPrefix(path.member("destination_prefix"), f.DestinationPrefix),
+		portNumber.checkInt(path.member("destination_port"), f.DestinationPort),
+		protoNumber.checkInt(path.member("protocol"), f.Protocol),
+		dscpValue.checkInt(path.member("dscp"), f.DSCP),
+		dscpValue.checkInt(path.member("remark_dscp"), f.RemarkDSCP),
 	)
 }

@@ -89,7 +89,10 @@ func (m Client) withdrawInterval() time.Duration {
 // ClientOrder is one order as the client sees it (RFC 8921 §8.11.1). It is a
 // plain value that serializes to JSON, so the operator keeps it in a
 // resource's status and cpnpctl in its local store. Step never modifies the
-// order it is given: it returns a new one.
+// order it is given: it returns a new one, which shares the records it did
+// not change with the input (copy-on-write, the invariant documented on
+// ServerOrder): treat every pointer, slice and map reachable from an order
+// as read-only, and Clone it to change it.
 type ClientOrder struct {
 	// State is the Figure 8 state.
 	State ClientState `json:"state"`

@@ -96,9 +96,9 @@ func (s *clientStep) onQuote(in any) {
 	}
 	s.beginTxn(TxnQuotation, q.TransactionID, q.Seq)
 	msg := s.newMsg(wire.MethodQuotation)
-	msg.ExpectedResponseTime = cloneTime(req.ExpectedResponseTime)
-	msg.RequestedCPD = cloneCPDPtr(&req.CPD)
-	msg.InformationElements = cloneIEs(req.InformationElements)
+	msg.ExpectedResponseTime = req.ExpectedResponseTime
+	msg.RequestedCPD = ptrCPD(req.CPD)
+	msg.InformationElements = req.InformationElements
 	s.moveTo(ClientPQOSent, reasonQuotationSent)
 	if ert := req.ExpectedResponseTime; ert != nil {
 		s.startTimer(TimerResponse, *ert)
@@ -130,7 +130,7 @@ func (s *clientStep) onProcessing(in any) {
 		return
 	}
 	s.o.PendingExtension = nil
-	s.o.ExpectedOfferTime = cloneTime(eot)
+	s.o.ExpectedOfferTime = eot
 	s.stopTimer(TimerResponse)
 	s.startTimer(TimerOffer, *eot)
 }
@@ -166,7 +166,7 @@ func (s *clientStep) extensionRequested(t time.Time) {
 func (s *clientStep) grant(t time.Time) {
 	ack := s.newMsg(wire.MethodAck)
 	ack.ExpectedResponseTime = &t
-	s.o.ExpectedOfferTime = cloneTime(&t)
+	s.o.ExpectedOfferTime = timePtr(t)
 	s.o.PendingExtension = nil
 	s.stopTimer(TimerResponse)
 	s.startTimer(TimerOffer, t)
@@ -212,11 +212,11 @@ func (s *clientStep) onOffer(in any) {
 	s.o.PendingExtension = nil
 	validUntil := *msg.ValidityOfferTime
 	s.o.Offer = &Offer{
-		CPD:                 cloneCPD(*msg.OfferedCPD),
+		CPD:                 *msg.OfferedCPD,
 		Nonce:               msg.Nonce,
 		ValidUntil:          validUntil,
-		ActivationSchedule:  cloneSchedule(msg.ActivationSchedule),
-		InformationElements: cloneIEs(msg.InformationElements),
+		ActivationSchedule:  msg.ActivationSchedule,
+		InformationElements: msg.InformationElements,
 		ReceivedAt:          s.at,
 	}
 	s.moveTo(ClientOfferReceived, reasonOfferReceived)
@@ -248,8 +248,8 @@ func (s *clientStep) onAccept(any) {
 	}
 	msg := s.newMsg(wire.MethodAccept)
 	msg.Nonce = offer.Nonce
-	msg.AcceptedCPD = cloneCPDPtr(&offer.CPD)
-	msg.InformationElements = cloneIEs(offer.InformationElements)
+	msg.AcceptedCPD = ptrCPD(offer.CPD)
+	msg.InformationElements = offer.InformationElements
 	s.stopTimer(TimerValidity)
 	s.moveTo(ClientAcceptSent, reasonOfferAccepted)
 	s.sendRequest(msg)
@@ -465,7 +465,7 @@ func (s *clientStep) onRetransmit(any) {
 	if !sched.Exhausted(s.o.Txn.Retries) {
 		s.o.Txn.Retries++
 		s.startTimer(TimerRetransmit, s.at.Add(sched.Delay(s.o.Txn.Retries)))
-		s.actions = append(s.actions, Send{Msg: *cloneMessage(u), Retransmission: true})
+		s.actions = append(s.actions, Send{Msg: *u, Retransmission: true})
 		return
 	}
 	s.giveUp(u.Method)
@@ -521,7 +521,7 @@ func (s *clientStep) onWithdrawCycle(any) {
 	}
 	s.o.Txn.Retries = 0
 	s.startTimer(TimerRetransmit, s.at.Add(s.m.schedule().Delay(0)))
-	s.actions = append(s.actions, Send{Msg: *cloneMessage(s.o.Txn.Unanswered), Retransmission: true})
+	s.actions = append(s.actions, Send{Msg: *s.o.Txn.Unanswered, Retransmission: true})
 }
 
 // onUpdate starts an UPDATE cycle (§9.2.9, §11.1.3): a new transaction;
@@ -562,9 +562,9 @@ func (s *clientStep) onUpdate(in any) {
 	s.moveTo(ClientAwaitingProcessing, reasonUpdateRequested)
 	msg := s.newMsg(wire.MethodUpdate)
 	msg.Nonce = s.o.Agreement.Nonce
-	msg.ExpectedResponseTime = cloneTime(req.ExpectedResponseTime)
-	msg.RequestedCPD = cloneCPDPtr(&req.CPD)
-	msg.InformationElements = cloneIEs(req.InformationElements)
+	msg.ExpectedResponseTime = req.ExpectedResponseTime
+	msg.RequestedCPD = ptrCPD(req.CPD)
+	msg.InformationElements = req.InformationElements
 	s.cause = wire.MethodUpdate.String()
 	s.moveTo(ClientPQOSent, reasonUpdateSent)
 	s.startTimer(TimerResponse, *req.ExpectedResponseTime)
@@ -589,7 +589,7 @@ func (s *clientStep) onActivate(in any) {
 	s.o.Activation = &sched
 	msg := s.newMsg(wire.MethodActivate)
 	msg.Nonce = s.o.Agreement.Nonce
-	msg.ActivationSchedule = cloneSchedule(&sched)
+	msg.ActivationSchedule = s.o.Activation
 	s.moveTo(ClientCompleted, reasonActivationRequested)
 	s.sendRequest(msg)
 }
@@ -612,7 +612,7 @@ func (s *clientStep) onWithdraw(in any) {
 	s.o.WithdrawAcked = false
 	msg := s.newMsg(wire.MethodWithdraw)
 	msg.Nonce = s.o.Agreement.Nonce
-	msg.AcceptedCPD = cloneCPDPtr(&s.o.Agreement.CPD)
+	msg.AcceptedCPD = ptrCPD(s.o.Agreement.CPD)
 	s.moveTo(ClientCancelled, reasonWithdrawn)
 	s.sendRequest(msg)
 }
@@ -626,7 +626,7 @@ func (s *clientStep) onWithdraw(in any) {
 func (s *clientStep) agree(offer Offer) {
 	old := s.o.Agreement
 	ag := &Agreement{
-		CPD:            cloneCPD(offer.CPD),
+		CPD:            offer.CPD,
 		Nonce:          offer.Nonce,
 		ActivationType: s.activationType(),
 		Since:          s.at,
@@ -634,14 +634,14 @@ func (s *clientStep) agree(offer Offer) {
 	reason := reasonAgreed
 	if s.o.Txn.Kind == TxnUpdate && old != nil {
 		reason = reasonUpdated
-		ag.Active, ag.ScheduledAt = old.Active, cloneTime(old.ScheduledAt)
+		ag.Active, ag.ScheduledAt = old.Active, old.ScheduledAt
 		if s.o.Update != nil {
 			s.o.Request = *s.o.Update
 			s.o.Update = nil
 		}
 	} else if ag.ActivationType != wire.ActivationExplicit {
 		if sc := offer.ActivationSchedule; sc != nil && !sc.Deactivate && sc.At.After(s.at) {
-			ag.ScheduledAt = cloneTime(&sc.At)
+			ag.ScheduledAt = timePtr(sc.At)
 		} else {
 			ag.Active = true
 		}
@@ -672,11 +672,14 @@ func (s *clientStep) activationType() wire.ActivationType {
 // one is recorded in ScheduledAt.
 func (s *clientStep) activated(sc wire.Schedule) {
 	s.o.Activation = nil
-	ag := s.o.Agreement
-	if ag == nil {
+	if s.o.Agreement == nil {
 		s.moveTo(ClientCompleted, reasonActivated)
 		return
 	}
+	// Copy-on-write: the Agreement of the input order is shared.
+	ag := new(Agreement)
+	*ag = *s.o.Agreement
+	s.o.Agreement = ag
 	switch {
 	case sc.Deactivate:
 		ag.Active, ag.ScheduledAt = false, nil
@@ -685,7 +688,7 @@ func (s *clientStep) activated(sc wire.Schedule) {
 		ag.Active, ag.ScheduledAt = true, nil
 		s.moveTo(ClientCompleted, reasonActivated)
 	default:
-		ag.ScheduledAt = cloneTime(&sc.At)
+		ag.ScheduledAt = timePtr(sc.At)
 		s.moveTo(ClientCompleted, reasonActivationScheduled)
 	}
 }

@@ -19,6 +19,7 @@ package fsm
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
@@ -39,7 +40,7 @@ func (m Client) Step(o ClientOrder, ev Event) (ClientOrder, []Action) {
 	if ev == nil {
 		return o, []Action{Discard{Reason: "nil event"}}
 	}
-	s := &clientStep{m: m, o: o.Clone(), at: ev.When()}
+	s := &clientStep{m: m, o: o, at: ev.When(), actions: make([]Action, 0, stepActions)}
 	switch e := ev.(type) {
 	case MsgReceived:
 		s.receive(e.Msg)
@@ -72,6 +73,9 @@ type clientStep struct {
 	cause     string
 	actions   []Action
 	discarded bool
+	// ownTimers is true once o.Timers is this step's own map: the input
+	// order's map is shared until the first change (copy-on-write).
+	ownTimers bool
 }
 
 // receive handles a message from the order's server. The client machine
@@ -126,7 +130,7 @@ func (s *clientStep) repeat(msg wire.Message) {
 		s.discard(fmt.Sprintf("repeat of sequence number %d, which needed no answer (§11.3)", msg.Seq))
 		return
 	}
-	s.actions = append(s.actions, Send{Msg: *cloneMessage(s.o.Txn.LastAnswer), Retransmission: true})
+	s.actions = append(s.actions, Send{Msg: *s.o.Txn.LastAnswer, Retransmission: true})
 }
 
 // fire handles a timer. A timer that is not armed, or fires before its
@@ -148,7 +152,7 @@ func (s *clientStep) fire(id TimerID) {
 		s.discard(fmt.Sprintf("timer %s has no effect in state %s", id, s.o.State))
 		return
 	}
-	delete(s.o.Timers, id)
+	s.deleteTimer(id)
 	rule.handle(s, id)
 }
 
@@ -173,7 +177,7 @@ func (s *clientStep) discard(reason string) {
 func (s *clientStep) persist() {
 	for i, a := range s.actions {
 		if _, ok := a.(Send); ok {
-			s.actions = append(s.actions[:i], append([]Action{Persist{}}, s.actions[i:]...)...)
+			s.actions = slices.Insert(s.actions, i, Action(Persist{}))
 			return
 		}
 	}
@@ -195,8 +199,9 @@ func (s *clientStep) moveToCode(to ClientState, reason string, code wire.StatusC
 }
 
 func (s *clientStep) startTimer(id TimerID, at time.Time) {
-	if s.o.Timers == nil {
-		s.o.Timers = map[TimerID]time.Time{}
+	if !s.ownTimers || s.o.Timers == nil {
+		s.o.Timers = copyTimers(s.o.Timers, 1)
+		s.ownTimers = true
 	}
 	s.o.Timers[id] = at
 	s.actions = append(s.actions, StartTimer{ID: id, At: at})
@@ -204,9 +209,23 @@ func (s *clientStep) startTimer(id TimerID, at time.Time) {
 
 func (s *clientStep) stopTimer(id TimerID) {
 	if _, ok := s.o.Timers[id]; ok {
-		delete(s.o.Timers, id)
+		s.deleteTimer(id)
 		s.actions = append(s.actions, StopTimer{ID: id})
 	}
+}
+
+// deleteTimer removes the armed timer id from the order's own copy of the
+// timer map (copy-on-write); an order without timers has a nil map.
+func (s *clientStep) deleteTimer(id TimerID) {
+	if len(s.o.Timers) == 1 {
+		s.o.Timers, s.ownTimers = nil, true
+		return
+	}
+	if !s.ownTimers {
+		s.o.Timers = copyTimers(s.o.Timers, 0)
+		s.ownTimers = true
+	}
+	delete(s.o.Timers, id)
 }
 
 // stopNegotiationTimers disarms the timers that only matter while waiting
@@ -249,7 +268,7 @@ func (s *clientStep) sendRequest(msg wire.Message) {
 	s.o.Txn.Unanswered = &msg
 	s.o.Txn.Retries = 0
 	s.startTimer(TimerRetransmit, s.at.Add(s.m.schedule().Delay(0)))
-	s.actions = append(s.actions, Send{Msg: *cloneMessage(&msg)})
+	s.actions = append(s.actions, Send{Msg: msg})
 }
 
 // sendAnswer sends the answer to the message just accepted; it is not
@@ -257,7 +276,7 @@ func (s *clientStep) sendRequest(msg wire.Message) {
 func (s *clientStep) sendAnswer(msg wire.Message) {
 	msg.Seq = s.o.Txn.Counters.Next()
 	s.o.Txn.LastAnswer = &msg
-	s.actions = append(s.actions, Send{Msg: *cloneMessage(&msg)})
+	s.actions = append(s.actions, Send{Msg: msg})
 }
 
 // acceptMsg records msg as legitimate (§11.3): its sequence number becomes

@@ -152,6 +152,13 @@ func TestClientOrderNextDeadline(t *testing.T) {
 			timers: map[TimerID]time.Time{TimerValidity: clAt(time.Second), TimerOffer: clAt(time.Second)},
 			wantID: TimerOffer, wantAt: clAt(time.Second), wantOK: true,
 		},
+		"three-way tie goes to the first ID, whatever the map order": {
+			timers: map[TimerID]time.Time{
+				TimerRetransmit: clAt(time.Second), TimerValidity: clAt(time.Second), TimerOffer: clAt(time.Second),
+				TimerResponse: clAt(time.Hour), TimerWithdrawCycle: clAt(time.Second),
+			},
+			wantID: TimerOffer, wantAt: clAt(time.Second), wantOK: true,
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

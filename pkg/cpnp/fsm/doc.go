@@ -33,7 +33,13 @@ Event (When); transaction IDs, nonces, provider order identifiers and first
 sequence numbers arrive inside events, drawn by the shell from crypto/rand.
 Orders are plain values that serialize to JSON: the operator keeps a
 ClientOrder in a resource's status, the server keeps a ServerOrder in bbolt.
-Step never modifies the order it is given.
+Step never modifies the order it is given. It is copy-on-write: the order
+it returns shares with its input every record it did not change (CPDs,
+messages, information elements, the Offer and Agreement records, the
+timer map), so records reachable from an order are read-only for the
+machines and the shells alike; Clone gives a private deep copy. The tests
+check on every step of the transition tests and fuzz targets that the
+input is unchanged and that a Clone of the output shares nothing with it.
 
 Protocol outcomes are Actions, executed in order by the shell: Send,
 StartTimer and StopTimer (absolute deadlines, mirrored in the order's Timers

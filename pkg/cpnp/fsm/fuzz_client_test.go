@@ -209,9 +209,13 @@ func (w *clFzWorld) step(ev Event) error {
 		return fmt.Errorf("marshal: %w", err)
 	}
 	old := w.o
+	snapshot := old.Clone()
 	next, acts := w.m.Step(old, ev)
 	if after, _ := json.Marshal(old); string(after) != string(before) {
 		return fmt.Errorf("Step modified its input")
+	}
+	if err := checkCopyOnWrite(snapshot, old, next, ClientOrder.Clone); err != nil {
+		return err
 	}
 	if err := checkClientStep(w.m, old, ev, next, acts); err != nil {
 		return err

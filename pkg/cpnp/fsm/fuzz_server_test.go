@@ -226,11 +226,16 @@ func (w *fzWorld) step(ev Event) {
 	t.Helper()
 	prev := w.o
 	snap := sSnapshot(t, prev)
+	snapshot := prev.Clone()
 	next, acts := w.m.Step(prev, ev)
 
-	// Step never modifies its input.
+	// Step never modifies its input, and shares with its output only what
+	// it did not change (copy-on-write).
 	if sSnapshot(t, prev) != snap {
 		t.Fatalf("Step modified its input on %#v", ev)
+	}
+	if err := checkCopyOnWrite(snapshot, prev, next, ServerOrder.Clone); err != nil {
+		t.Fatalf("on %#v: %v", ev, err)
 	}
 	// Identifiers never change within an order.
 	if next.CustomerOrderID != prev.CustomerOrderID || next.ProviderOrderID != prev.ProviderOrderID || next.Identity != prev.Identity {

@@ -91,6 +91,17 @@ func (m Server) schedule() session.Retransmit {
 // ServerOrder is one order as the server sees it (RFC 8921 §8.11.2). It is a
 // plain value that serializes to JSON (the server engine keeps it in its
 // store). Step never modifies the order it is given: it returns a new one.
+//
+// Immutability invariant (copy-on-write): the order that Step returns shares
+// with its input, and with the events and actions of the step, every record
+// the step did not change: CPDs, messages (Txn.Unanswered, Txn.LastAnswer,
+// Send.Msg), information elements, schedules, times behind pointers, the
+// Offer, Agreement and ChildOrder records and the Timers map. Neither the
+// machine nor its callers may modify such a record in place; replace it
+// instead, or take a private deep copy with Clone. A message or CPD decoded
+// from the wire is never modified, so the machine keeps it by reference.
+// The tests check on every step that the input is unchanged and that
+// changing everything reachable from a Clone of the output changes neither.
 type ServerOrder struct {
 	// State is the Figure 9 state. AcceptReceived, PQOReceived, ChildCreated,
 	// ChildOfferReceived and ChildCompleted are passed through within one
@@ -468,12 +479,12 @@ func (m Server) Open(ev MsgReceived) (ServerOrder, []Action, error) {
 	case ev.Fresh.Nonce == "":
 		return ServerOrder{}, nil, fmt.Errorf("%w: no fresh nonce", ErrCannotOpen)
 	}
-	s := &serverStep{m: m, at: ev.At, in: inputOf(msg.Method)}
+	s := &serverStep{m: m, at: ev.At, in: inputOf(msg.Method), ownTimers: true, acts: make([]Action, 0, stepActions)}
 	s.o = ServerOrder{
 		CustomerOrderID: msg.CustomerOrderID,
 		ProviderOrderID: ev.Fresh.ProviderOrderID,
 		Identity:        ev.Identity,
-		Request:         requestOf(msg).clone(),
+		Request:         requestOf(msg),
 		OfferNonce:      ev.Fresh.Nonce,
 	}
 	s.o.Txn = Transaction{Kind: TxnQuotation, ID: msg.TransactionID, Counters: session.NewCounters(ev.Fresh.Seq)}
@@ -497,7 +508,7 @@ func (m Server) Step(o ServerOrder, ev Event) (ServerOrder, []Action) {
 	if ev == nil {
 		return o, []Action{Discard{Reason: "nil event"}}
 	}
-	s := &serverStep{m: m, o: o.Clone(), at: ev.When()}
+	s := &serverStep{m: m, o: o, at: ev.When(), acts: make([]Action, 0, stepActions)}
 	switch e := ev.(type) {
 	case MsgReceived:
 		s.onMsg(e)
@@ -537,6 +548,9 @@ type serverStep struct {
 	acts      []Action
 	persisted bool
 	changed   bool
+	// ownTimers is true once o.Timers is this step's own map: the input
+	// order's map is shared until the first change (copy-on-write).
+	ownTimers bool
 }
 
 func (s *serverStep) emit(a ...Action) { s.acts = append(s.acts, a...) }
@@ -571,8 +585,9 @@ func (s *serverStep) moveTo(to ServerState, cause, reason string, code wire.Stat
 }
 
 func (s *serverStep) startTimer(id TimerID, at time.Time) {
-	if s.o.Timers == nil {
-		s.o.Timers = map[TimerID]time.Time{}
+	if !s.ownTimers || s.o.Timers == nil {
+		s.o.Timers = copyTimers(s.o.Timers, 1)
+		s.ownTimers = true
 	}
 	s.o.Timers[id] = at
 	s.changed = true
@@ -583,12 +598,23 @@ func (s *serverStep) stopTimer(id TimerID) {
 	if _, ok := s.o.Timers[id]; !ok {
 		return
 	}
-	delete(s.o.Timers, id)
-	if len(s.o.Timers) == 0 {
-		s.o.Timers = nil
-	}
+	s.deleteTimer(id)
 	s.changed = true
 	s.emit(StopTimer{ID: id})
+}
+
+// deleteTimer removes the armed timer id from the order's own copy of the
+// timer map (copy-on-write); an order without timers has a nil map.
+func (s *serverStep) deleteTimer(id TimerID) {
+	if len(s.o.Timers) == 1 {
+		s.o.Timers, s.ownTimers = nil, true
+		return
+	}
+	if !s.ownTimers {
+		s.o.Timers = copyTimers(s.o.Timers, 0)
+		s.ownTimers = true
+	}
+	delete(s.o.Timers, id)
 }
 
 // accept records msg as the last legitimate incoming message of the current
@@ -616,7 +642,7 @@ func (s *serverStep) reply(method wire.Method) wire.Message {
 // answer sends msg as the answer to the last accepted message, kept to
 // answer a repeat of that message (§11.4).
 func (s *serverStep) answer(msg wire.Message) {
-	s.o.Txn.LastAnswer = cloneMessage(&msg)
+	s.o.Txn.LastAnswer = msgPtr(msg)
 	s.effect(Send{Msg: msg})
 }
 
@@ -625,7 +651,7 @@ func (s *serverStep) answer(msg wire.Message) {
 // stored answer only while that request is still the last message accepted.
 func (s *serverStep) answerLate(msg wire.Message) {
 	if l := s.o.Txn.LastReceived; l == wire.MethodQuotation || l == wire.MethodUpdate {
-		s.o.Txn.LastAnswer = cloneMessage(&msg)
+		s.o.Txn.LastAnswer = msgPtr(msg)
 	}
 	s.effect(Send{Msg: msg})
 }

@@ -129,7 +129,10 @@ func (s *serverStep) following() bool {
 
 // stepChild runs the client machine on the child order and wraps its actions.
 func (s *serverStep) stepChild(ev Event) {
-	c := s.o.Child
+	// Copy-on-write: the ChildOrder of the input order is shared.
+	c := new(ChildOrder)
+	*c = *s.o.Child
+	s.o.Child = c
 	next, acts := s.m.childClient().Step(c.Order, ev)
 	c.Order = next
 	follow := s.following()

@@ -116,9 +116,13 @@ func newSDriver(t *testing.T, m Server, mods ...func(*wire.Message)) *sDriver {
 func (d *sDriver) step(ev Event) []Action {
 	d.t.Helper()
 	before := sSnapshot(d.t, d.o)
+	snapshot := d.o.Clone()
 	next, acts := d.m.Step(d.o, ev)
 	if after := sSnapshot(d.t, d.o); after != before {
 		d.t.Fatalf("Step modified its input order:\nbefore %s\nafter  %s", before, after)
+	}
+	if err := checkCopyOnWrite(snapshot, d.o, next, ServerOrder.Clone); err != nil {
+		d.t.Fatal(err)
 	}
 	d.o, d.acts = next, acts
 	d.checkJSON()

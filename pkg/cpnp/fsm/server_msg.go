@@ -86,7 +86,7 @@ func (s *serverStep) onMsg(e MsgReceived) {
 		case s.o.Txn.LastAnswer == nil:
 			s.discard("repeated " + msg.Method.String() + " needs no answer (§11.4)")
 		default:
-			s.emit(Send{Msg: *cloneMessage(s.o.Txn.LastAnswer), Retransmission: true})
+			s.emit(Send{Msg: *s.o.Txn.LastAnswer, Retransmission: true})
 		}
 		return
 	case session.Fresh:
@@ -111,10 +111,7 @@ func (s *serverStep) onTimer(e TimerFired) {
 		s.discard("timer " + string(e.ID) + " fired before its deadline")
 		return
 	}
-	delete(s.o.Timers, e.ID)
-	if len(s.o.Timers) == 0 {
-		s.o.Timers = nil
-	}
+	s.deleteTimer(e.ID)
 	s.changed = true
 	s.dispatch(e)
 }
@@ -286,7 +283,7 @@ func (s *serverStep) onRetransmit(Event) {
 		return
 	}
 	s.o.Txn.Retries++
-	s.emit(Send{Msg: *cloneMessage(s.o.Txn.Unanswered), Retransmission: true})
+	s.emit(Send{Msg: *s.o.Txn.Unanswered, Retransmission: true})
 	s.startTimer(TimerRetransmit, s.at.Add(sch.Delay(s.o.Txn.Retries)))
 }
 
@@ -328,7 +325,7 @@ func (s *serverStep) sendProcessing(eot *time.Time, sub wire.Subcode) {
 		p.ExpectedOfferTime = timePtr(t)
 		if granted := s.deadline(); granted != nil && t.After(*granted) {
 			s.o.RequestedOfferTime = timePtr(t)
-			s.o.Txn.Unanswered = cloneMessage(&p)
+			s.o.Txn.Unanswered = msgPtr(p)
 			s.o.Txn.Retries = 0
 			s.startTimer(TimerRetransmit, s.at.Add(s.m.schedule().Delay(0)))
 		} else {
@@ -379,7 +376,7 @@ func (s *serverStep) onAccept(ev Event) {
 	s.o.Txn.Retries = 0
 	s.moveTo(ServerAcceptReceived, "ACCEPT", "OfferAccepted", 0)
 	a := &Agreement{
-		CPD:            cloneCPD(offer.CPD),
+		CPD:            offer.CPD,
 		Nonce:          offer.Nonce,
 		ActivationType: activationType(offer, s.o.CurrentRequest(), s.o.Agreement),
 		Since:          s.at,
@@ -401,7 +398,7 @@ func (s *serverStep) onAccept(ev Event) {
 		}
 	}
 	s.o.Reserved = false
-	s.effect(Commit{CPD: cloneCPD(a.CPD)})
+	s.effect(Commit{CPD: a.CPD})
 	s.setAgreement(a)
 	ack := s.reply(wire.MethodAck)
 	ack.CPD = ptrCPD(offer.CPD)
@@ -427,7 +424,7 @@ func (s *serverStep) setAgreement(a *Agreement) {
 		s.startTimer(TimerActivation, *a.ScheduledAt)
 	}
 	if a.Active != wasActive || !sameTime(a.ScheduledAt, wasAt) {
-		s.effect(Activation{Active: a.Active, ScheduledAt: cloneTime(a.ScheduledAt)})
+		s.effect(Activation{Active: a.Active, ScheduledAt: a.ScheduledAt})
 	}
 }
 
@@ -504,28 +501,28 @@ func (s *serverStep) onDecisionOffer(ev Event) {
 		return
 	}
 	offer := &Offer{
-		CPD:                 cloneCPD(d.CPD),
+		CPD:                 d.CPD,
 		Nonce:               nonce,
 		ValidUntil:          vu,
 		ActivationSchedule:  canonicalSchedule(d.ActivationSchedule),
-		InformationElements: cloneIEs(d.InformationElements),
+		InformationElements: d.InformationElements,
 		ReceivedAt:          s.at,
 	}
 	msg := s.reply(wire.MethodOffer)
 	msg.Nonce = nonce
 	msg.ValidityOfferTime = timePtr(vu)
 	msg.OfferedCPD = ptrCPD(offer.CPD)
-	msg.ActivationSchedule = cloneSchedule(offer.ActivationSchedule)
-	msg.InformationElements = cloneIEs(offer.InformationElements)
+	msg.ActivationSchedule = offer.ActivationSchedule
+	msg.InformationElements = offer.InformationElements
 	s.moveTo(ServerOfferProposed, "OFFER", "OfferMade", 0)
 	s.stopTimer(TimerOffer)
 	s.stopTimer(TimerRetransmit)
 	s.o.RequestedOfferTime = nil
 	s.o.Offer = offer
 	s.o.Reserved = true
-	s.effect(Reserve{CPD: cloneCPD(offer.CPD)})
+	s.effect(Reserve{CPD: offer.CPD})
 	s.answerLate(msg)
-	s.o.Txn.Unanswered = cloneMessage(&msg)
+	s.o.Txn.Unanswered = msgPtr(msg)
 	s.o.Txn.Retries = 0
 	s.startTimer(TimerRetransmit, s.at.Add(s.m.schedule().Delay(0)))
 	s.startTimer(TimerValidity, vu)
@@ -603,7 +600,7 @@ func (s *serverStep) onUpdate(ev Event) {
 		return
 	}
 	s.newTxn(TxnUpdate, msg, e.Fresh.Seq)
-	u := requestOf(msg).clone()
+	u := requestOf(msg)
 	s.o.Update = &u
 	s.o.Offer = nil
 	s.o.PrevAgreement = nil
@@ -653,7 +650,7 @@ func (s *serverStep) onActivate(ev Event) {
 		s.answer(f)
 		return
 	}
-	a := *s.o.Agreement.clone()
+	a := *s.o.Agreement
 	switch sch := e.Msg.ActivationSchedule; {
 	case sch != nil && sch.Deactivate:
 		a.Active, a.ScheduledAt = false, nil
@@ -687,7 +684,7 @@ func (s *serverStep) onCancelAfterAck(ev Event) {
 		prev := s.o.PrevAgreement
 		s.o.PrevAgreement = nil
 		s.moveTo(ServerCompleted, "CANCEL", "UpdateCancelledAfterAck", 0)
-		s.effect(Commit{CPD: cloneCPD(prev.CPD)})
+		s.effect(Commit{CPD: prev.CPD})
 		s.setAgreement(prev)
 		s.teardownChild(true)
 	} else {
@@ -706,15 +703,18 @@ func (s *serverStep) onActivationDue(Event) {
 		s.discard("no agreement to activate")
 		return
 	}
-	a := *s.o.Agreement.clone()
+	a := *s.o.Agreement
 	a.Active, a.ScheduledAt = true, nil
 	s.setAgreement(&a)
 }
 
-func ptrCPD(c cpd.CPD) *cpd.CPD {
-	d := cloneCPD(c)
-	return &d
-}
+// ptrCPD returns a pointer to a copy of the CPD header c; the components
+// are shared, as every CPD the machine holds is immutable (see ServerOrder).
+func ptrCPD(c cpd.CPD) *cpd.CPD { return &c }
+
+// msgPtr returns a pointer to a copy of m; its CPDs, IEs and times are
+// shared, as every message the machine holds is immutable (see ServerOrder).
+func msgPtr(m wire.Message) *wire.Message { return &m }
 
 // canonicalSchedule copies s with its time as the wire carries it.
 func canonicalSchedule(s *wire.Schedule) *wire.Schedule {

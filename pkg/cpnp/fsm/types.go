@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
@@ -339,9 +338,12 @@ type Failure struct {
 	At time.Time `json:"at"`
 }
 
-// Deep copies of the shared records. The machines treat messages and CPDs
-// as immutable once built, but the copies still own every pointer and slice
-// so that a caller may change a copy freely.
+// Deep copies of the shared records, for Clone and the constructors that
+// take a caller's data (NewClientOrder, UpdateOrder). Step itself copies
+// nothing it does not change: the machines treat messages, CPDs and the
+// records behind pointers as immutable once built (see ServerOrder), but a
+// Clone owns every pointer, slice and map so that a caller may change it
+// freely.
 
 func (r Request) clone() Request {
 	r.CPD = cloneCPD(r.CPD)
@@ -461,6 +463,19 @@ func cloneMessage(m *wire.Message) *wire.Message {
 	return &c
 }
 
+// stepActions is the initial capacity of a step's actions: a typical step
+// emits up to eight (Persist, Send, timers, Transitions, a Consult), so the
+// slice is allocated once.
+const stepActions = 8
+
+// copyTimers returns a new map holding the timers of m, with room for extra
+// more: the copy-on-write of an order's timers within a step.
+func copyTimers(m map[TimerID]time.Time, extra int) map[TimerID]time.Time {
+	c := make(map[TimerID]time.Time, len(m)+extra)
+	maps.Copy(c, m)
+	return c
+}
+
 // nextDeadline returns the earliest deadline of timers. Ties go to the timer
 // that sorts first by ID, so the answer is deterministic.
 func nextDeadline(timers map[TimerID]time.Time) (TimerID, time.Time, bool) {
@@ -469,8 +484,9 @@ func nextDeadline(timers map[TimerID]time.Time) (TimerID, time.Time, bool) {
 		at  time.Time
 		got bool
 	)
-	for _, k := range slices.Sorted(maps.Keys(timers)) {
-		if t := timers[k]; !got || t.Before(at) {
+	// One pass, no sorting: the shells ask after every step.
+	for k, t := range timers {
+		if !got || t.Before(at) || (t.Equal(at) && k < id) {
 			id, at, got = k, t, true
 		}
 	}

@@ -43,6 +43,24 @@ func benchmarkEncode(b *testing.B, m Method) {
 	}
 }
 
+// benchmarkAppend encodes into a reused buffer, as the engines do, with
+// the validating Append or with AppendTrusted.
+func benchmarkAppend(b *testing.B, m Method, appendFn func([]byte, Message) ([]byte, error)) {
+	msg := Example(m)
+	buf := make([]byte, 0, 4096)
+	b.SetBytes(int64(len(mustEncode(b, msg))))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = appendFn(buf[:0], msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendOffer(b *testing.B)        { benchmarkAppend(b, MethodOffer, Append) }
+func BenchmarkAppendTrustedOffer(b *testing.B) { benchmarkAppend(b, MethodOffer, AppendTrusted) }
+
 func BenchmarkDecodeQuotation(b *testing.B) { benchmarkDecode(b, MethodQuotation) }
 func BenchmarkEncodeQuotation(b *testing.B) { benchmarkEncode(b, MethodQuotation) }
 func BenchmarkDecodeOffer(b *testing.B)     { benchmarkDecode(b, MethodOffer) }

@@ -88,12 +88,13 @@ func cpdError(name string, err error) *ValidationError {
 }
 
 // appendCPD appends the canonical encoding of c (cpd's Canonical: compact,
-// deterministic, no raw newline, see docs/cpd.md). Validate has already
-// checked c, so the encoding is not validated a second time.
+// deterministic, no raw newline, see docs/cpd.md) straight into dst.
+// Validate has already checked c (or the caller vouches for it,
+// AppendTrusted), so the encoding is not validated a second time.
 func appendCPD(dst []byte, name string, c *cpd.CPD) ([]byte, error) {
-	raw := c.Canonical()
-	if raw == nil {
-		return dst, fmt.Errorf("encode %s: cpd has no canonical encoding", name)
+	b, err := c.AppendCanonical(dst)
+	if err != nil {
+		return dst, fmt.Errorf("encode %s: %w", name, err)
 	}
-	return append(dst, raw...), nil
+	return b, nil
 }

@@ -17,10 +17,12 @@ limitations under the License.
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -216,9 +218,12 @@ func (d *decoder) decode() (Message, *ValidationError) {
 	m.Method = Method(n)
 
 	r := rules[m.Method]
+	// The identifiers share one allocation (decodeIdentifier).
+	var ids strings.Builder
+	ids.Grow(len(d.raw[fTransactionID]) + len(d.raw[fCustomerOrderID]) + len(d.raw[fProviderOrderID]) + len(d.raw[fNonce]))
 	for f := fSeq; f < numFields; f++ {
 		if v := d.raw[f]; v != nil && r.allows(f) {
-			if err := decodeField(&m, f, v); err != nil {
+			if err := decodeField(&m, f, v, &ids); err != nil {
 				return Message{}, err
 			}
 		}
@@ -262,8 +267,26 @@ func decodeCode(path string, v []byte, maxCode uint64, table string) (int, *Vali
 	return int(n), nil
 }
 
-// decodeField decodes the raw member v of field f into m.
-func decodeField(m *Message, f field, v []byte) *ValidationError {
+// decodeIdentifier is decodeString for TRANSACTION_ID, the order
+// identifiers and NONCE (§9.1.1–§9.1.5), which every message carries: a
+// value without escapes is copied into ids, sized by the caller for all of
+// them, so that they cost one allocation instead of one each. The strings
+// share that buffer, which is never written again where they point.
+func decodeIdentifier(name string, v []byte, ids *strings.Builder) (string, *ValidationError) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		inner := v[1 : len(v)-1]
+		if bytes.IndexByte(inner, '\\') < 0 && ids.Cap()-ids.Len() >= len(inner) {
+			start := ids.Len()
+			ids.Write(inner)
+			return ids.String()[start:], nil
+		}
+	}
+	return decodeString(name, v)
+}
+
+// decodeField decodes the raw member v of field f into m; the identifiers
+// are built in ids (decodeIdentifier).
+func decodeField(m *Message, f field, v []byte, ids *strings.Builder) *ValidationError {
 	name := fieldNames[f]
 	switch f {
 	case fSeq:
@@ -273,7 +296,7 @@ func decodeField(m *Message, f field, v []byte) *ValidationError {
 		}
 		m.Seq = uint32(n)
 	case fTransactionID, fNonce:
-		s, err := decodeString(name, v)
+		s, err := decodeIdentifier(name, v, ids)
 		if err != nil {
 			return err
 		}
@@ -286,7 +309,7 @@ func decodeField(m *Message, f field, v []byte) *ValidationError {
 			m.Nonce = s
 		}
 	case fCustomerOrderID, fProviderOrderID:
-		s, err := decodeString(name, v)
+		s, err := decodeIdentifier(name, v, ids)
 		if err != nil {
 			return err
 		}

@@ -64,6 +64,10 @@ limitations under the License.
 // newline-delimited TLS framing). Encode validates first (Message.Validate)
 // and refuses an invalid message. For every input that Decode accepts,
 // Decode(Encode(m)) equals m and Encode is a fixed point (FuzzDecode).
+// Append writes the same into a caller's buffer; AppendTrusted skips the
+// validation for messages that the state machines built from members
+// already validated (the engines encode those for every send and store),
+// and writes the same bytes for every valid message (FuzzDecode).
 //
 // Messages larger than one datagram (DefaultDatagramLimit) travel in the
 // fragmentation envelope of docs/wire.md, which package transport

@@ -48,7 +48,32 @@ func Append(dst []byte, m Message) ([]byte, error) {
 	return appendMessage(dst, &m)
 }
 
-func appendMessage(b []byte, m *Message) ([]byte, error) {
+// AppendTrusted is Append without Validate, for the messages that this
+// module's machines build themselves. The fsm machines assemble every
+// message they send or store from members that Decode or Validate has
+// already checked (identifiers, CPDs, information elements) and from
+// values they compute (sequence numbers, codes of Tables 2–4, times), and
+// the engines encode those messages again for every send, retransmission
+// (§11.4) and durable write, so validating them each time repeats work.
+//
+// It keeps the checks that encoding itself relies on: version 1 and a
+// method of Table 1 (which select the member rules); a message that fails
+// them is validated in full and refused with Append's *ValidationError.
+// Members that the method does not carry are omitted (Append refuses
+// them; Strip drops them). Any other invalid member is encoded as it is,
+// and the peer's Decode refuses the result. Use Append for a message built
+// from anything else (a command line, a test, a peer's input).
+func AppendTrusted(dst []byte, m Message) ([]byte, error) {
+	if m.Version != Version || !m.Method.Valid() {
+		return Append(dst, m)
+	}
+	return appendMessage(dst, &m)
+}
+
+// appendMessage appends the encoding of m to dst; on an error (a CPD with
+// no encoding) it returns dst unchanged.
+func appendMessage(dst []byte, m *Message) ([]byte, error) {
+	b := dst
 	r := rules[m.Method]
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(m.Version), 10)
@@ -84,7 +109,7 @@ func appendMessage(b []byte, m *Message) ([]byte, error) {
 		case fRequestedCPD, fOfferedCPD, fAcceptedCPD, fCPD:
 			var err error
 			if b, err = appendCPD(b, fieldNames[f], *cpdField(m, f)); err != nil {
-				return b, err
+				return dst, err
 			}
 		case fSubcode:
 			b = strconv.AppendInt(b, int64(m.Subcode), 10)

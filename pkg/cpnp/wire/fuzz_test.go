@@ -65,6 +65,9 @@ func FuzzDecode(f *testing.F) {
 		if bytes.ContainsAny(enc, "\r\n") {
 			t.Fatalf("Encode produced a raw newline: %q", enc)
 		}
+		if trusted, err := AppendTrusted(nil, m); err != nil || !bytes.Equal(trusted, enc) {
+			t.Fatalf("AppendTrusted(valid m) = %q, %v; want Encode's %q", trusted, err, enc)
+		}
 		m2, err := Decode(enc)
 		if err != nil {
 			t.Fatalf("Decode(Encode(m)): %v\n%s", err, enc)

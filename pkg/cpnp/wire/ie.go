@@ -75,9 +75,9 @@ func (ie *InformationElements) empty() bool {
 // decodeObject walks the object v at path and calls set for each member
 // whose name is in names (by index). Other members are ignored; a known
 // member that appears twice is CodeSyntax.
-func decodeObject(path string, v []byte, names []string, set func(i int, path string, v []byte) *ValidationError) *ValidationError {
+func decodeObject(path memberPath, v []byte, names []string, set func(i int, path memberPath, v []byte) *ValidationError) *ValidationError {
 	if v[0] != '{' {
-		return wrongType(path, "an object", v)
+		return wrongType(path.String(), "an object", v)
 	}
 	var (
 		seen uint32
@@ -92,9 +92,9 @@ func decodeObject(path string, v []byte, names []string, set func(i int, path st
 			if string(key) != n {
 				continue
 			}
-			sub := path + "." + n
+			sub := path.member(n)
 			if seen&(1<<i) != 0 {
-				verr = newError(sub, CodeSyntax, "member appears more than once")
+				verr = newError(sub.String(), CodeSyntax, "member appears more than once")
 				return verr
 			}
 			seen |= 1 << i
@@ -109,28 +109,28 @@ func decodeObject(path string, v []byte, names []string, set func(i int, path st
 		return verr
 	}
 	if err != nil {
-		return newError(path, CodeSyntax, "invalid JSON: "+err.Error())
+		return newError(path.String(), CodeSyntax, "invalid JSON: "+err.Error())
 	}
 	return nil
 }
 
 // decodeText decodes a free-text string member.
-func decodeText(path string, v []byte) (string, *ValidationError) {
-	s, err := decodeString(path, v)
+func decodeText(path memberPath, v []byte) (string, *ValidationError) {
+	s, err := decodeStringAt(path, v)
 	if err != nil {
 		return "", err
 	}
 	if code, detail := checkText(s); code != 0 {
-		return "", newError(path, code, detail)
+		return "", newError(path.String(), code, detail)
 	}
 	return s, nil
 }
 
 func decodeIEs(v []byte) (*InformationElements, *ValidationError) {
 	var ie InformationElements
-	err := decodeObject(MemberInformationElements, v,
+	err := decodeObject(pathOf(MemberInformationElements), v,
 		[]string{ieCustomerDescription, ieProviderDescription, ieNegotiationOptions},
-		func(i int, path string, v []byte) *ValidationError {
+		func(i int, path memberPath, v []byte) *ValidationError {
 			var err *ValidationError
 			switch i {
 			case 0:
@@ -149,10 +149,10 @@ func decodeIEs(v []byte) (*InformationElements, *ValidationError) {
 }
 
 // decodeCustomerDescription decodes §9.1.10.1: [NAME] [Contact Information].
-func decodeCustomerDescription(path string, v []byte) (*CustomerDescription, *ValidationError) {
+func decodeCustomerDescription(path memberPath, v []byte) (*CustomerDescription, *ValidationError) {
 	var d CustomerDescription
 	err := decodeObject(path, v, []string{ieName, ieContact},
-		func(i int, path string, v []byte) *ValidationError {
+		func(i int, path memberPath, v []byte) *ValidationError {
 			var err *ValidationError
 			if i == 0 {
 				d.Name, err = decodeText(path, v)
@@ -168,10 +168,10 @@ func decodeCustomerDescription(path string, v []byte) (*CustomerDescription, *Va
 }
 
 // decodeProviderDescription decodes §9.1.10.2: [NAME] [Contact Information] [AS_NUMBER].
-func decodeProviderDescription(path string, v []byte) (*ProviderDescription, *ValidationError) {
+func decodeProviderDescription(path memberPath, v []byte) (*ProviderDescription, *ValidationError) {
 	var d ProviderDescription
 	err := decodeObject(path, v, []string{ieName, ieContact, ieASNumber},
-		func(i int, path string, v []byte) *ValidationError {
+		func(i int, path memberPath, v []byte) *ValidationError {
 			var err *ValidationError
 			switch i {
 			case 0:
@@ -182,9 +182,9 @@ func decodeProviderDescription(path string, v []byte) (*ProviderDescription, *Va
 				n, code, detail := parseUint(v, math.MaxUint32)
 				switch {
 				case code != 0:
-					err = newError(path, code, detail+" (a 4-octet AS number, RFC 6793)")
+					err = newError(path.String(), code, detail+" (a 4-octet AS number, RFC 6793)")
 				case n == 0:
-					err = newError(path, CodeOutOfRange, "AS number 0 is reserved (RFC 7607)")
+					err = newError(path.String(), CodeOutOfRange, "AS number 0 is reserved (RFC 7607)")
 				default:
 					d.ASNumber = uint32(n)
 				}
@@ -199,10 +199,10 @@ func decodeProviderDescription(path string, v []byte) (*ProviderDescription, *Va
 
 // decodeContact decodes the Contact Information of §9.1.10.1:
 // [EMAIL_ADDRESS] [POSTAL_ADDRESS] [TELEPHONE_NUMBER...].
-func decodeContact(path string, v []byte) (*Contact, *ValidationError) {
+func decodeContact(path memberPath, v []byte) (*Contact, *ValidationError) {
 	var c Contact
 	err := decodeObject(path, v, []string{ieEmail, iePostalAddress, ieTelephoneNumbers},
-		func(i int, path string, v []byte) *ValidationError {
+		func(i int, path memberPath, v []byte) *ValidationError {
 			var err *ValidationError
 			switch i {
 			case 0:
@@ -221,16 +221,16 @@ func decodeContact(path string, v []byte) (*Contact, *ValidationError) {
 }
 
 // decodeTexts decodes an array of strings; an empty array is absent (nil).
-func decodeTexts(path string, v []byte) ([]string, *ValidationError) {
+func decodeTexts(path memberPath, v []byte) ([]string, *ValidationError) {
 	if v[0] != '[' {
-		return nil, wrongType(path, "an array of strings", v)
+		return nil, wrongType(path.String(), "an array of strings", v)
 	}
 	var (
 		out  []string
 		verr *ValidationError
 	)
 	err := forEachElement(v, func(i int, e []byte) error {
-		s, err := decodeText(path+"["+strconv.Itoa(i)+"]", e)
+		s, err := decodeText(path.at(i), e)
 		if err != nil {
 			verr = err
 			return err
@@ -242,17 +242,17 @@ func decodeTexts(path string, v []byte) ([]string, *ValidationError) {
 		return nil, verr
 	}
 	if err != nil {
-		return nil, newError(path, CodeSyntax, "invalid JSON: "+err.Error())
+		return nil, newError(path.String(), CodeSyntax, "invalid JSON: "+err.Error())
 	}
 	return out, nil
 }
 
 // decodeNegotiationOptions decodes §9.1.10.3 with the members of DESIGN §3.
-func decodeNegotiationOptions(path string, v []byte) (*NegotiationOptions, *ValidationError) {
+func decodeNegotiationOptions(path memberPath, v []byte) (*NegotiationOptions, *ValidationError) {
 	var o NegotiationOptions
 	err := decodeObject(path, v, []string{iePurpose, ieActivationType, ieScope},
-		func(i int, path string, v []byte) *ValidationError {
-			s, err := decodeString(path, v)
+		func(i int, path memberPath, v []byte) *ValidationError {
+			s, err := decodeStringAt(path, v)
 			if err != nil {
 				return err
 			}
@@ -260,17 +260,17 @@ func decodeNegotiationOptions(path string, v []byte) (*NegotiationOptions, *Vali
 			case 0:
 				o.Purpose = Purpose(s)
 				if s == "" || !o.Purpose.Valid() {
-					return enumError(path, s, `"permanent" or "test"`)
+					return enumError(path.String(), s, `"permanent" or "test"`)
 				}
 			case 1:
 				o.ActivationType = ActivationType(s)
 				if s == "" || !o.ActivationType.Valid() {
-					return enumError(path, s, `"immediate", "scheduled" or "explicit"`)
+					return enumError(path.String(), s, `"immediate", "scheduled" or "explicit"`)
 				}
 			default:
 				o.Scope = Scope(s)
 				if s == "" || !o.Scope.Valid() {
-					return enumError(path, s, `"recursive" or "local"`)
+					return enumError(path.String(), s, `"recursive" or "local"`)
 				}
 			}
 			return nil
@@ -437,4 +437,63 @@ func appendDescription(b []byte, name string, c *Contact, asn uint32) []byte {
 		b = strconv.AppendUint(b, uint64(asn), 10)
 	}
 	return append(b, '}')
+}
+
+// decodeStringAt is decodeString for a member inside information_elements.
+func decodeStringAt(path memberPath, v []byte) (string, *ValidationError) {
+	if v[0] != '"' {
+		return "", wrongType(path.String(), "a string", v)
+	}
+	s, err := unquote(v)
+	if err != nil {
+		return "", newError(path.String(), CodeSyntax, "invalid JSON string: "+err.Error())
+	}
+	return s, nil
+}
+
+// memberPath is the path of a member inside information_elements
+// ("information_elements.customer_description.contact.telephone_numbers[1]"),
+// spelled out only when an error reports it, so that decoding a valid
+// message builds no path strings. It holds up to four names, the depth of
+// the Information Elements of §9.1.10, and is a plain value (no pointers to
+// its callers' frames) so that it never makes them escape.
+type memberPath struct {
+	names [4]string
+	n     int
+	index int // the array index of the last name, or -1
+}
+
+func pathOf(name string) memberPath { return memberPath{names: [4]string{name}, n: 1, index: -1} }
+
+// member returns the path of the member name of p.
+func (p memberPath) member(name string) memberPath {
+	if p.n < len(p.names) {
+		p.names[p.n] = name
+		p.n++
+	}
+	p.index = -1
+	return p
+}
+
+// at returns the path of the element i of the array at p.
+func (p memberPath) at(i int) memberPath {
+	p.index = i
+	return p
+}
+
+// String spells the path out: names joined by dots, then "[index]".
+func (p memberPath) String() string {
+	b := make([]byte, 0, 64)
+	for i, name := range p.names[:p.n] {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, name...)
+	}
+	if p.index >= 0 {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(p.index), 10)
+		b = append(b, ']')
+	}
+	return string(b)
 }
