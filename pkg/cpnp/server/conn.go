@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
@@ -203,25 +204,61 @@ func seqOf(b []byte) uint32 {
 	return uint32(n)
 }
 
+// shutdownLinger is how long an association that was just sent its last
+// answers stays open before its close_notify, like a lingering TCP close:
+// pion/dtls v3 can drop a record its reader has not read yet when the
+// close_notify behind it closes the connection (its Read selects between
+// the two at random), so the peer would lose the answers the shutdown
+// flushed for it.
+const shutdownLinger = 250 * time.Millisecond
+
 // writeLoop encodes and writes what the loop enqueues until stop, then
-// writes what is left in the queue.
+// writes what is left in the queue. At shutdown, an association that was
+// written to less than shutdownLinger ago stays open until then (bounded by
+// the shutdown context) before it is closed.
 func (s *Server) writeLoop(ctx context.Context, p *peerConn) {
-	var buf []byte
+	var (
+		buf   []byte
+		n     int
+		wrote time.Time
+	)
 	for {
 		select {
 		case <-p.wake:
-			buf = s.drain(ctx, p, buf)
+			if buf, n = s.drainN(ctx, p, buf); n > 0 {
+				wrote = time.Now()
+			}
 		case <-p.stop:
-			s.drain(ctx, p, buf)
+			if _, n = s.drainN(ctx, p, buf); n > 0 {
+				wrote = time.Now()
+			}
+			if wrote.IsZero() || !s.isClosing() {
+				return
+			}
+			wait := shutdownLinger - time.Since(wrote)
+			if wait <= 0 {
+				return
+			}
+			done := context.Background().Done()
+			if sc := s.shutdownCtx(); sc != nil {
+				done = sc.Done()
+			}
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-done:
+			}
 			return
 		}
 	}
 }
 
-// drain writes the messages queued on p, encoding them into buf, and
-// returns buf for the next drain.
-func (s *Server) drain(ctx context.Context, p *peerConn, buf []byte) []byte {
+// drainN writes the messages queued on p, encoding them into buf, and
+// returns buf for the next drain and the number of messages written.
+func (s *Server) drainN(ctx context.Context, p *peerConn, buf []byte) ([]byte, int) {
 	q := p.take()
+	n := len(q)
 	for i := range q {
 		buf = s.writeMsg(ctx, p, &q[i], buf[:0])
 	}
@@ -229,7 +266,7 @@ func (s *Server) drain(ctx context.Context, p *peerConn, buf []byte) []byte {
 	if cap(buf) > maxWriteBuffer {
 		buf = nil
 	}
-	return buf
+	return buf, n
 }
 
 // maxWriteBuffer is the largest encoding buffer a writer keeps between
@@ -239,7 +276,9 @@ const maxWriteBuffer = 8 << 10
 // writeMsg encodes m into buf and writes it; it returns buf (grown) for
 // reuse: WriteMessage does not keep it.
 func (s *Server) writeMsg(ctx context.Context, p *peerConn, m *wire.Message, buf []byte) []byte {
-	b, err := wire.Append(buf, *m)
+	// The machine built m from validated parts (fsm doc): no second
+	// validation on the way out (wire.AppendTrusted).
+	b, err := wire.AppendTrusted(buf, *m)
 	if err != nil {
 		// A machine or policy bug: the message is invalid.
 		s.log.Error(err, "Encoding a message failed", keyPeer, p.addr, "method", m.Method.String(),
