@@ -117,7 +117,7 @@ func (r *AgreementReconciler) live(ctx context.Context, agr *v1alpha1.Agreement)
 	if o.Agreement != nil {
 		prevNonce = o.Agreement.Nonce
 	}
-	res, err := ResolveProvider(ctx, r.Client, agr.Namespace, agr.Spec.ProviderRef)
+	res, err := r.providers().Resolve(ctx, r.Client, agr.Namespace, agr.Spec.ProviderRef)
 	if err == nil {
 		err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
 	}

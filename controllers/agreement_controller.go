@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
@@ -97,6 +98,9 @@ type AgreementReconciler struct {
 	// Rand is the source of transaction IDs and sequence numbers (default
 	// crypto/rand.Reader, RFC 8921 §8.4).
 	Rand io.Reader
+	// Providers keeps resolved providers for a bounded time (default: a
+	// cache shared by the package, DefaultProviderCacheTTL).
+	Providers *ProviderCache
 }
 
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=agreements/finalizers,verbs=update
@@ -120,6 +124,13 @@ func (r *AgreementReconciler) now() time.Time {
 	return time.Now()
 }
 
+func (r *AgreementReconciler) providers() *ProviderCache {
+	if r.Providers != nil {
+		return r.Providers
+	}
+	return defaultProviderCache
+}
+
 func (r *AgreementReconciler) rand() io.Reader {
 	if r.Rand != nil {
 		return r.Rand
@@ -135,6 +146,9 @@ func (r *AgreementReconciler) secrets() *QuotationOrderReconciler {
 
 // Reconcile runs one level-triggered pass (STYLE §3).
 func (r *AgreementReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if r.atRest(ctx, req.NamespacedName) {
+		return ctrl.Result{}, nil
+	}
 	sr := r.secrets()
 	var agr v1alpha1.Agreement
 	if err := sr.reader().Get(ctx, req.NamespacedName, &agr); err != nil {
@@ -161,6 +175,83 @@ func (r *AgreementReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return r.withdraw(ctx, &agr)
 }
 
+// atRest reports whether the manager's cache shows the Agreement with
+// nothing to do (agreementAtRest). It reads only the cache and the
+// Engine's inboxes, so that a restart, which reconciles every Agreement,
+// reads none at rest past the cache. Any doubt (not cached yet, a cache
+// error) answers false: the full pass runs.
+func (r *AgreementReconciler) atRest(ctx context.Context, key types.NamespacedName) bool {
+	if r.APIReader == nil {
+		// Client is the only reader: the full pass reads the same copy.
+		return false
+	}
+	var agr v1alpha1.Agreement
+	if err := r.Client.Get(ctx, key, &agr); err != nil {
+		return false
+	}
+	return agreementAtRest(&agr, r.Engine.pendingFor(owner{ownerAgreement, key}))
+}
+
+// agreementAtRest is the "nothing to do" predicate of an Agreement as the
+// manager's cache shows it: a full pass would step nothing, send nothing,
+// write nothing and requeue nothing. It holds exactly when all of these
+// hold:
+//
+//   - pending is 0: no message from the server awaits stepping (Engine
+//     wake-ups through AgreementSource);
+//   - no deletion timestamp (deletion runs the WITHDRAW, RFC 8921 §9.2.8)
+//     and WithdrawFinalizer is present (else the pass adds it);
+//   - status.protocol is not set yet: the QuotationOrder reconciler
+//     created the Agreement and writes its status next (§9.2.4, §9.2.6);
+//     there is nothing to act on, and that write brings its own event. At
+//     rest, whatever the rest. Otherwise the next three hold too:
+//   - status.state is Established: no ACTIVATE (§9.2.11, Activating)
+//     nor UPDATE (§9.2.9, Updating) is in flight, since the status is
+//     persisted before every send (write-ahead, DESIGN §4), so no
+//     retransmission timer is armed and no RequeueAfter is due;
+//   - spec.cpd needs no UPDATE: metadata.generation equals
+//     status.agreedGeneration (the CPD in force) or
+//     status.observedGeneration (this generation's spec was already acted
+//     on: updated, activated with spec.cpd unchanged, or failed, which
+//     waits for a new spec);
+//   - spec.activation needs no ACTIVATE: it is absent, equals
+//     status.activation.observedSchedule, or its ACTIVATE failed for this
+//     generation (Ready reason ActivationFailed, status.observedGeneration
+//     equal to metadata.generation).
+//
+// A stale cached copy can only be older than the stored object; a newer
+// version brings its own watch event, handled once the cache has it, so
+// answering "nothing to do" from the cache never loses work
+// (level-triggered, DESIGN §5). Anything else is false.
+func agreementAtRest(agr *v1alpha1.Agreement, pending int) bool {
+	st := &agr.Status
+	if pending != 0 || !agr.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(agr, WithdrawFinalizer) {
+		return false
+	}
+	if st.Protocol == nil {
+		// Created, its status not written yet by the QuotationOrder
+		// reconciler: live has nothing to act on; the status write
+		// brings its own event.
+		return true
+	}
+	if st.State != v1alpha1.AgreementEstablished {
+		return false
+	}
+	observed := st.ObservedGeneration == agr.Generation
+	if agr.Generation != st.AgreedGeneration && !observed {
+		return false
+	}
+	want := agr.Spec.Activation
+	switch {
+	case want == nil:
+	case st.Activation != nil && st.Activation.ObservedSchedule != nil && equality.Semantic.DeepEqual(*st.Activation.ObservedSchedule, *want):
+	case observed && readyReasonOf(st.Conditions) == ReasonActivationFailed:
+	default:
+		return false
+	}
+	return true
+}
+
 // withdraw advances the WITHDRAW of a deleted Agreement (RFC 8921 §9.2.8,
 // §11.1.2).
 func (r *AgreementReconciler) withdraw(ctx context.Context, agr *v1alpha1.Agreement) (ctrl.Result, error) {
@@ -183,7 +274,7 @@ func (r *AgreementReconciler) withdraw(ctx context.Context, agr *v1alpha1.Agreem
 	if o.WithdrawAcked {
 		return ctrl.Result{}, r.removeFinalizer(ctx, agr)
 	}
-	res, err := ResolveProvider(ctx, r.Client, agr.Namespace, agr.Spec.ProviderRef)
+	res, err := r.providers().Resolve(ctx, r.Client, agr.Namespace, agr.Spec.ProviderRef)
 	if err == nil {
 		err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
 	}

@@ -77,8 +77,9 @@ func CacheOptions() cache.Options {
 // Secrets are read from the API server, never cached, so the manager starts
 // no cluster-wide Secret informer (memory, and RBAC list/watch on every
 // Secret of the cluster). The nonce Secrets are already read past the cache
-// (QuotationOrderReconciler.APIReader); the Provider Secrets are read once
-// per reconcile that resolves a provider.
+// (QuotationOrderReconciler.APIReader); the Provider Secrets are read when
+// a provider is resolved, at most once per ProviderCache TTL while the
+// Provider is unchanged.
 func ClientOptions() ctrlclient.Options {
 	return ctrlclient.Options{Cache: &ctrlclient.CacheOptions{DisableFor: []ctrlclient.Object{&corev1.Secret{}}}}
 }

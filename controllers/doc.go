@@ -103,7 +103,16 @@ limitations under the License.
 // withdrawal (it is retried with backoff) until they are back.
 //
 // ResolveProvider turns a Provider or ClusterProvider reference into a
-// client.ServerConfig; credentials come only from Secrets.
+// client.ServerConfig; credentials come only from Secrets. The reconcilers
+// resolve through a ProviderCache: an entry lives DefaultProviderCacheTTL
+// (30 s) and only while the cached Provider keeps its UID and
+// resourceVersion; failures are not kept.
+//
+// Both reconcilers first decide "nothing to do" on the manager's cached
+// copy (orderAtRest, agreementAtRest: handed over or in force, nothing
+// pending in the Engine, no timer, no deletion, every generation observed)
+// and read past the cache (APIReader) only when there is work, so that a
+// restart does not read every object at rest from the API server.
 //
 // ProviderReconciler checks that Providers and ClusterProviders are
 // reachable: ResolveProvider, then one DTLS (or TLS) handshake with the

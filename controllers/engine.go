@@ -379,6 +379,21 @@ func (e *Engine) Pending(server, customerOrderID string) []Inbound {
 	return append([]Inbound(nil), e.inbox[routeKey{server, customerOrderID}]...)
 }
 
+// pendingFor returns how many messages are recorded, and not consumed yet,
+// for the negotiations routed to o (Watch, WatchAgreement). Inboxes are
+// dropped once consumed, so this walks only those with messages.
+func (e *Engine) pendingFor(o owner) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for k, q := range e.inbox {
+		if len(q) > 0 && e.owners[k] == o {
+			n += len(q)
+		}
+	}
+	return n
+}
+
 // Consume drops the n oldest messages recorded for a negotiation.
 func (e *Engine) Consume(server, customerOrderID string, n int) {
 	k := routeKey{server, customerOrderID}

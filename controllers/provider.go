@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -267,4 +269,116 @@ func machineConfig(rt *v1alpha1.Retransmission) fsm.Client {
 		m.Retransmit = session.DefaultRetransmit()
 	}
 	return m
+}
+
+// DefaultProviderCacheTTL is how long a ProviderCache keeps a resolved
+// provider: a Secret rotated in place (same Provider) is used by new
+// negotiations within this time (docs/operations.md).
+const DefaultProviderCacheTTL = 30 * time.Second
+
+// ProviderCache keeps what ResolveProvider returned, in memory, for a
+// bounded time, so that the reconcilers do not read a Provider's CA and
+// client certificate Secrets (uncached, ClientOptions) on every reconcile.
+// An entry is keyed by the referrer's namespace and the reference, and is
+// used only while the Provider (or ClusterProvider), read from the
+// manager's cache, has the UID and resourceVersion it was resolved from:
+// any change to the Provider resolves again at once. A Secret changed in
+// place is seen once the entry expires (TTL). Failures are never kept: a
+// missing Provider or Secret that appears is seen by the next reconcile.
+// The zero value is not usable; use NewProviderCache. It is safe for
+// concurrent use.
+type ProviderCache struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu      sync.Mutex
+	entries map[providerCacheKey]providerCacheEntry
+}
+
+// providerCacheKey names a provider reference resolved for a namespace.
+type providerCacheKey struct {
+	namespace string
+	kind      v1alpha1.ProviderKind
+	name      string
+}
+
+// providerCacheEntry is a resolved provider and what it was resolved from.
+type providerCacheEntry struct {
+	uid             types.UID
+	resourceVersion string
+	res             ResolvedProvider
+	expires         time.Time
+}
+
+// providerCacheSweep is the number of entries above which storing one
+// first drops the expired ones.
+const providerCacheSweep = 256
+
+// NewProviderCache returns a cache whose entries live ttl (at most; 0 or
+// less is DefaultProviderCacheTTL), on the wall clock.
+func NewProviderCache(ttl time.Duration) *ProviderCache {
+	if ttl <= 0 {
+		ttl = DefaultProviderCacheTTL
+	}
+	return &ProviderCache{ttl: ttl, now: time.Now, entries: map[providerCacheKey]providerCacheEntry{}}
+}
+
+// defaultProviderCache is the cache of reconcilers whose Providers is nil.
+var defaultProviderCache = NewProviderCache(DefaultProviderCacheTTL)
+
+// Resolve is ResolveProvider through the cache: r reads the Provider (the
+// manager's cached client) and, when the entry is missing, expired or was
+// resolved from another version of the Provider, its Secrets.
+func (c *ProviderCache) Resolve(ctx context.Context, r ctrlclient.Reader, namespace string, ref v1alpha1.ProviderReference) (ResolvedProvider, error) {
+	kind := ref.Kind
+	if kind == "" {
+		kind = v1alpha1.ProviderKindProvider
+	}
+	key := providerCacheKey{namespace: namespace, kind: kind, name: ref.Name}
+	var obj ctrlclient.Object
+	switch kind {
+	case v1alpha1.ProviderKindProvider:
+		obj = &v1alpha1.Provider{}
+	case v1alpha1.ProviderKindClusterProvider:
+		obj, namespace = &v1alpha1.ClusterProvider{}, ""
+	default:
+		return ResolveProvider(ctx, r, key.namespace, ref)
+	}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, obj); err != nil {
+		c.forget(key)
+		return ResolveProvider(ctx, r, key.namespace, ref)
+	}
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && e.uid == obj.GetUID() && e.resourceVersion == obj.GetResourceVersion() && now.Before(e.expires) {
+		return e.res, nil
+	}
+	res, err := ResolveProvider(ctx, r, key.namespace, ref)
+	if err != nil {
+		c.forget(key)
+		return res, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= providerCacheSweep {
+		for k, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+	}
+	// The Provider read before the Secrets: a newer Provider read by
+	// ResolveProvider is stored under the older version and resolved again
+	// by the next call.
+	c.entries[key] = providerCacheEntry{uid: obj.GetUID(), resourceVersion: obj.GetResourceVersion(), res: res, expires: now.Add(c.ttl)}
+	return res, nil
+}
+
+// forget drops the entry of key.
+func (c *ProviderCache) forget(key providerCacheKey) {
+	c.mu.Lock()
+	delete(c.entries, key)
+	c.mu.Unlock()
 }

@@ -21,6 +21,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,10 @@ type QuotationOrderReconciler struct {
 	// Rand is the source of transaction IDs, sequence numbers and customer
 	// order identifiers (default crypto/rand.Reader, RFC 8921 §8.4, §13).
 	Rand io.Reader
+	// Providers keeps resolved providers for a bounded time (default: a
+	// cache shared by the package, DefaultProviderCacheTTL), so that a
+	// reconcile does not read the Provider's Secrets each time.
+	Providers *ProviderCache
 }
 
 // +kubebuilder:rbac:groups=negotiation.cpnp.dev,resources=quotationorders,verbs=get;list;watch;update;patch
@@ -123,6 +128,13 @@ func (r *QuotationOrderReconciler) reader() ctrlclient.Reader {
 		return r.APIReader
 	}
 	return r.Client
+}
+
+func (r *QuotationOrderReconciler) providers() *ProviderCache {
+	if r.Providers != nil {
+		return r.Providers
+	}
+	return defaultProviderCache
 }
 
 func (r *QuotationOrderReconciler) rand() io.Reader {
@@ -181,6 +193,9 @@ type orderEvent struct{ typ, reason, msg string }
 // Reconcile runs one level-triggered pass (STYLE §3).
 func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	if r.atRest(ctx, req.NamespacedName) {
+		return ctrl.Result{}, nil
+	}
 	// The object is read past the cache: stepping a stale status would
 	// redo what the previous reconcile persisted (its patch is refused by
 	// the optimistic lock, but the nonce Secret is written before it).
@@ -249,7 +264,7 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			// that could not be reached so far is not asked any more.
 			continue
 		}
-		res, err := ResolveProvider(ctx, r.Client, qo.Namespace, ref)
+		res, err := r.providers().Resolve(ctx, r.Client, qo.Namespace, ref)
 		if err == nil {
 			err = r.Engine.EnsureServer(res.Server, res.Config, res.Fingerprint)
 		}
@@ -433,6 +448,142 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: max(next.Sub(r.now()), minRequeue)}, nil
+}
+
+// atRest reports whether the manager's cache shows qo with nothing to do
+// (orderAtRest). It reads only the cache and the Engine's inboxes, so that
+// a restart, which reconciles every order, reads no order at rest past the
+// cache (neither the order, nor its nonce Secret, nor its Agreement). Any
+// doubt (not cached yet, a cache error) answers false: the full pass runs.
+func (r *QuotationOrderReconciler) atRest(ctx context.Context, key types.NamespacedName) bool {
+	if r.APIReader == nil {
+		// Client is the only reader: the full pass reads the same copy.
+		return false
+	}
+	var qo v1alpha1.QuotationOrder
+	if err := r.Client.Get(ctx, key, &qo); err != nil ||
+		qo.Status.State != v1alpha1.StateCompleted && qo.Status.State != v1alpha1.StateCancelled {
+		return false
+	}
+	v := orderView{Pending: r.Engine.pendingFor(owner{ownerOrder, key})}
+	if ref := qo.Status.AgreementRef; ref != nil {
+		var agr v1alpha1.Agreement
+		switch err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: ref.Name}, &agr); {
+		case err == nil:
+			v.Agreement = true
+		case !apierrors.IsNotFound(err):
+			return false
+		}
+	}
+	v.OfferObserved = func(name string) bool {
+		var o v1alpha1.Offer
+		err := r.Client.Get(ctx, types.NamespacedName{Namespace: qo.Namespace, Name: name}, &o)
+		return err == nil && o.Status.ObservedGeneration == o.Generation
+	}
+	return orderAtRest(&qo, v)
+}
+
+// orderView is what orderAtRest needs besides the order: what the Engine
+// recorded for it and what the manager's cache shows of its children.
+type orderView struct {
+	// Pending is the number of messages the Engine recorded for the
+	// order's negotiations and the reconciler did not consume yet.
+	Pending int
+	// Agreement is true when status.agreementRef's Agreement is cached.
+	Agreement bool
+	// OfferObserved reports whether the named Offer is cached with
+	// status.observedGeneration equal to its generation (nil: never).
+	OfferObserved func(name string) bool
+}
+
+// orderAtRest is the "nothing to do" predicate of a QuotationOrder as the
+// manager's cache shows it: a full pass (Reconcile past the cache) would
+// step nothing, send nothing, write nothing and requeue nothing. It holds
+// exactly when all of these hold:
+//
+//   - v.Pending is 0: no message from a server awaits stepping (Engine
+//     wake-ups);
+//   - no deletion timestamp (deletion runs the CANCELs, §9.2.7, and the
+//     finalizer), and needsFinalizer is false;
+//   - status.observedGeneration equals metadata.generation (every spec
+//     change was observed);
+//   - either (completed) status.state is Completed with
+//     status.agreementRef set and no status.failure: the negotiation was
+//     handed over to its Agreement (RFC 8921 §9.2.4, §9.2.6), whose
+//     reconciler owns the WITHDRAW (§9.2.8); and Ready's reason is
+//     AgreementReached with the Agreement cached, or AgreementWithdrawn
+//     with it not cached (agreementGone would not change it);
+//   - or (ended) status.state is Cancelled without status.agreementRef and
+//     Ready's reason is ServerFailed or NegotiationEnded (§9.2.10);
+//   - every spec.providerRefs entry is handed over (handedOver, completed
+//     only), was never contacted (no status.providers entry or no protocol
+//     state; completed only: an offer was accepted elsewhere, §8.10, while
+//     an ended order would send its QUOTATION), or is over: its client
+//     machine is Terminal (Cancelled, nothing unanswered, no timer armed,
+//     so no RequeueAfter is due, §11.4) and its Offer, if any, is observed
+//     (v.OfferObserved).
+//
+// A stale cached copy can only be older than the stored object; a newer
+// version brings its own watch event, and the cache is updated before that
+// event is handled, so answering "nothing to do" from the cache never
+// loses work (level-triggered, DESIGN §5). Anything else is false.
+func orderAtRest(qo *v1alpha1.QuotationOrder, v orderView) bool {
+	if v.Pending != 0 || !qo.DeletionTimestamp.IsZero() || needsFinalizer(qo) || qo.Status.ObservedGeneration != qo.Generation {
+		return false
+	}
+	st := &qo.Status
+	completed := st.State == v1alpha1.StateCompleted && st.AgreementRef != nil && st.Failure == nil
+	ended := st.State == v1alpha1.StateCancelled && st.AgreementRef == nil
+	switch reason := readyReason(qo); {
+	case completed && reason == ReasonAgreementReached:
+		if !v.Agreement {
+			return false
+		}
+	case completed && reason == ReasonAgreementWithdrawn:
+		if v.Agreement {
+			return false
+		}
+	case ended && (reason == ReasonServerFailed || reason == ReasonNegotiationEnded):
+	default:
+		return false
+	}
+	for _, ref := range qo.Spec.ProviderRefs {
+		if completed && handedOver(qo, ref) {
+			continue
+		}
+		e := findEntry(qo, ref)
+		if e == nil || e.Protocol == nil {
+			if completed {
+				// Never contacted, and no longer asked (§8.10).
+				continue
+			}
+			// An order without agreement would send its QUOTATION.
+			return false
+		}
+		if !negotiationOver(e) {
+			return false
+		}
+		if e.OfferRef != nil && (v.OfferObserved == nil || !v.OfferObserved(e.OfferRef.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// negotiationOver reports whether the client machine kept in e is
+// Terminal (fsm.ClientOrder.Terminal). Only the state, the unanswered
+// message and the timers are read, so the nonces (placeholders in status,
+// RFC 8921 §9.1.5) are not needed; a state that does not decode is not
+// over.
+func negotiationOver(e *v1alpha1.ProviderNegotiation) bool {
+	if e.State != v1alpha1.StateCancelled {
+		return false
+	}
+	var o fsm.ClientOrder
+	if err := json.Unmarshal(e.Protocol.Raw, &o); err != nil {
+		return false
+	}
+	return o.Terminal()
 }
 
 // needsFinalizer reports whether CancelFinalizer must be added before the
