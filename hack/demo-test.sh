@@ -16,10 +16,16 @@
 # demo-test.sh (`make test-demo`) checks the kustomizations and the demo:
 #  1. `kubectl kustomize config/default` renders the six CRDs, the RBAC and
 #     the manager Deployment in namespace cpnp-system with the cpnp- prefix,
-#     and `kubectl kustomize config/demo` renders the demo's manifests;
+#     and `kubectl kustomize config/demo` renders the samples of
+#     config/samples (providers with the placeholder addresses the demo
+#     replaces) and the demo-only order;
 #  2. hack/demo.sh runs non-interactively (no terminal, its own TMPDIR),
-#     exits 0, prints a UUID contract ID for each Agreement, and leaves no
-#     process and no file behind.
+#     exits 0, and every sample order reaches its expected end: a UUID
+#     contract ID for the Agreements paris-wan (cluster-wan),
+#     dual-sourced-uplink and lyon-vpn (transit-paris), lyon-vpn held in
+#     Created until approved, transit-paris winning the parallel order and
+#     cluster-wan's offer declined with reason 2 (RFC 8921 §8.10), FAIL 5
+#     for platinum-link; and it leaves no process and no file behind.
 # Usage: hack/demo-test.sh
 set -euo pipefail
 
@@ -63,7 +69,13 @@ if grep -nE '^  namespace: system$|^    namespace: system$' "${tmp}/default.yaml
 fi
 "${kubectl}" kustomize "${ROOT}/config/demo" >"${tmp}/demo.yaml" ||
 	fail "kubectl kustomize config/demo does not render"
-for re in '^kind: Provider$' '^  name: paris-wan$' '^  name: lyon-vpn$' '^  name: platinum-link$'; do
+want_demo=(
+	'^kind: ClusterProvider$' '^  name: cluster-wan$' '^  address: 127\.0\.0\.1:8921$'
+	'^kind: Provider$' '^  name: transit-paris$' '^  address: 127\.0\.0\.1:8931$'
+	'^kind: CapacityPool$'
+	'^  name: paris-wan$' '^  name: lyon-vpn$' '^  name: dual-sourced-uplink$' '^  name: platinum-link$'
+)
+for re in "${want_demo[@]}"; do
 	grep -qE -- "${re}" "${tmp}/demo.yaml" || fail "config/demo renders no line matching /${re}/"
 done
 echo "${PROG}: config/default and config/demo render"
@@ -82,12 +94,31 @@ if ((status != 0)); then
 	fail "hack/demo.sh exited with status ${status}"
 fi
 uuid='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
-for agr in paris-wan lyon-vpn; do
-	if ! grep -qE "^Agreement ${agr}: contract ID ${uuid}$" "${tmp}/transcript"; then
+# want_line fails unless the transcript has a line matching the ERE $1;
+# $2 says what that line shows.
+want_line() {
+	if ! grep -qE -- "$1" "${tmp}/transcript"; then
 		show_transcript
-		fail "the demo printed no contract ID for agreement ${agr}"
+		fail "$2 (no line matching /$1/)"
 	fi
-done
+}
+want_line "^Agreement paris-wan: contract ID ${uuid} \\(provider cluster-wan\\)$" \
+	"the demo printed no contract ID for agreement paris-wan with cluster-wan"
+want_line "^Agreement dual-sourced-uplink: contract ID ${uuid} \\(provider transit-paris\\)$" \
+	"the demo printed no contract ID for agreement dual-sourced-uplink with transit-paris"
+want_line "^Agreement lyon-vpn: contract ID ${uuid} \\(provider transit-paris\\)$" \
+	"the demo printed no contract ID for agreement lyon-vpn with transit-paris"
+want_line '^lyon-vpn is still Created while the other orders negotiated$' \
+	"lyon-vpn (approval: Pending) was not shown held in Created"
+want_line '^Parallel order dual-sourced-uplink: transit-paris won: its offer guarantees 99\.99% availability against 99\.95% from cluster-wan' \
+	"the demo did not name transit-paris the winner of the parallel order"
+want_line '^Parallel order dual-sourced-uplink: the offer of cluster-wan \(dual-sourced-uplink-[0-9a-z]+\) was declined with reason 2 \(ConflictWithOtherOffer' \
+	"the demo did not show cluster-wan's offer declined with reason 2"
+want_line '^dual-sourced-uplink-[0-9a-z]+ +dual-sourced-uplink +cluster-wan +99\.95 +[0-9]+ +Decline +\[ConflictWithOtherOffer\] +Declined$' \
+	"the Offer of cluster-wan for dual-sourced-uplink is not Declined with ConflictWithOtherOffer"
+want_line '^quotationorder\.negotiation\.cpnp\.dev/platinum-link condition met$' \
+	"platinum-link did not become Stalled"
+want_line '"statusCode":5' "platinum-link did not fail with FAIL 5"
 grep -qE '^demo: ok in [0-9]+s$' "${tmp}/transcript" || {
 	show_transcript
 	fail "the demo did not end with \"demo: ok\""
@@ -97,4 +128,4 @@ left="$(pgrep -af -- "${tmp}/run/" || true)"
 if [[ -n "$(ls -A "${tmp}/run")" ]]; then
 	fail "files left in TMPDIR: $(ls -A "${tmp}/run")"
 fi
-echo "${PROG}: ok ($(grep -E '^demo: ok' "${tmp}/transcript" | sed 's/^demo: //'), 2 contract IDs, nothing left behind)"
+echo "${PROG}: ok ($(grep -E '^demo: ok' "${tmp}/transcript" | sed 's/^demo: //'), 3 contract IDs, transit-paris won the parallel order, cluster-wan declined with reason 2, nothing left behind)"

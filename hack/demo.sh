@@ -17,19 +17,25 @@
 # nothing but this repository and Go: it builds what it needs (kube-apiserver,
 # etcd and kubectl from Go modules through hack/envtest-assets.sh, cached;
 # about 10 minutes the first time, seconds after that), starts a local API
-# server with the CRDs (hack/devcluster), a standalone cpnp-server with
-# certificates from `cpnpctl certs init`, and the operator's manager, then
-# applies config/demo: a Provider for the server and three QuotationOrders
-# (automatic acceptance, manual acceptance, one the server refuses with
-# FAIL 5), shows `kubectl get cpnp` at each step, waits for the Agreements
-# to be Ready and prints their contract IDs (RFC 8921 §9.2; DESIGN §5).
+# server with the CRDs (hack/devcluster), two standalone cpnp-servers with
+# certificates from `cpnpctl certs init` and the policies of config/demo
+# (one plays ClusterProvider cluster-wan, one Provider transit-paris), and
+# the operator's manager, then applies the samples of config/samples
+# through config/demo (the providers' addresses pointed at the local
+# servers): paris-wan (automatic acceptance), lyon-vpn (approval: Pending,
+# held in Created until the demo approves it, then manual acceptance),
+# dual-sourced-uplink (parallel negotiation with both servers: the best
+# offer is accepted, the other declined with reason 2, RFC 8921 §8.10), and
+# the demo-only platinum-link (FAIL 5). It shows `kubectl get cpnp` at each
+# step, waits for the Agreements to be Ready and prints their contract IDs
+# (RFC 8921 §9.2; DESIGN §5) and the parallel order's winner.
 #
 # Usage: hack/demo.sh [-h]
 #
 # Everything runs from a temporary directory that is removed at the end,
 # and every process the demo starts is stopped when it ends, fails or is
 # interrupted. On a failure it exits non-zero, names the failing step and
-# prints the tail of the API server, cpnp-server and manager logs.
+# prints the tail of the API server, cpnp-servers' and manager logs.
 #
 # Environment (defaults in brackets):
 #   LOCALBIN       where the binaries are built [<repo>/bin]
@@ -39,7 +45,7 @@
 set -euo pipefail
 
 readonly PROG="demo"
-readonly NS="cpnp-demo"
+readonly NS="team-a"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly ROOT
@@ -164,7 +170,7 @@ on_exit() {
 		echo >&2
 		echo "${PROG}: FAILED at step \"${STEP}\" (exit status ${status})" >&2
 		local log
-		for log in apiserver cpnp-server manager; do
+		for log in apiserver cluster-wan transit-paris manager; do
 			if [[ -s "${WORK}/${log}.log" ]]; then
 				echo "---- last lines of the ${log} log ----" >&2
 				tail -n 30 "${WORK}/${log}.log" >&2
@@ -203,37 +209,33 @@ wait_log apiserver '^ready '
 export KUBECONFIG="${WORK}/kubeconfig"
 show kubectl api-resources --categories=cpnp
 
-step "Start a standalone cpnp-server with a CA, certificates and a policy (as in README's quick start)"
-"${LOCALBIN}/cpnpctl" certs init "${WORK}/certs" >/dev/null
-cat >"${WORK}/policy.yaml" <<'EOF'
-pools:
-- name: wan
-  capacity: {incomingBps: 1000000000, outgoingBps: 1000000000}
-  qosClasses:
-  - {name: gold,   oneWayDelayMs: 10, delayVariationMs: 2, lossRatio: 0.0001}
-  - {name: silver, oneWayDelayMs: 40, delayVariationMs: 10, lossRatio: 0.001}
-  availabilityPercent: 99.95
-  approval: {mode: Automatic}
-  offerValidity: 5m
-tenants:
-- identity: "acme"
-  pools: [wan]
-  maxOutgoingBps: 500000000
-upstreams: []
-EOF
-# Port 0: the kernel picks free ports, read back from the "Started" line,
-# so the demo never collides with another server (or another demo).
-start cpnp-server "${LOCALBIN}/cpnp-server" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
-	--tls-cert "${WORK}/certs/server.crt" --tls-key "${WORK}/certs/server.key" \
-	--client-ca "${WORK}/certs/ca.crt" --data-dir "${WORK}/data" --policy "${WORK}/policy.yaml" \
-	--log-format text
-wait_log cpnp-server 'msg=Started '
-started="$(grep -m1 'msg=Started ' "${WORK}/cpnp-server.log")"
-[[ "${started}" =~ dtls=([0-9.]+:[0-9]+) ]] || die "no DTLS address in: ${started}"
-SERVER="${BASH_REMATCH[1]}"
-[[ "${started}" =~ admin=([0-9.]+:[0-9]+) ]] || die "no admin address in: ${started}"
-ADMIN="http://${BASH_REMATCH[1]}"
-echo "cpnp-server: DTLS on udp ${SERVER}, admin API on ${ADMIN}"
+step "Start two standalone cpnp-servers: cluster-wan and transit-paris, each with its own CA and policy"
+# start_server NAME DNS-NAME CLIENT-CN: a CA and certificates from
+# `cpnpctl certs init` in ${WORK}/NAME (the server certificate names
+# DNS-NAME, the serverName of the sample provider; the client certificate's
+# CN is the identity the server's policy knows), then cpnp-server with
+# config/demo/policy-NAME.yaml on free ports (port 0: the kernel picks
+# them; the demo reads them back from the "Started" line, so it never
+# collides with another server or another demo). It sets ADDR[NAME] and
+# ADMIN[NAME].
+declare -A ADDR=() ADMIN=()
+start_server() {
+	local name="$1" dns="$2" cn="$3" started
+	"${LOCALBIN}/cpnpctl" certs init "${WORK}/${name}" --dns-name "${dns}" --client-cn "${cn}" >/dev/null
+	start "${name}" "${LOCALBIN}/cpnp-server" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
+		--tls-cert "${WORK}/${name}/server.crt" --tls-key "${WORK}/${name}/server.key" \
+		--client-ca "${WORK}/${name}/ca.crt" --data-dir "${WORK}/${name}/data" \
+		--policy "${ROOT}/config/demo/policy-${name}.yaml" --log-format text
+	wait_log "${name}" 'msg=Started '
+	started="$(grep -m1 'msg=Started ' "${WORK}/${name}.log")"
+	[[ "${started}" =~ dtls=([0-9.]+:[0-9]+) ]] || die "${name}: no DTLS address in: ${started}"
+	ADDR[${name}]="${BASH_REMATCH[1]}"
+	[[ "${started}" =~ admin=([0-9.]+:[0-9]+) ]] || die "${name}: no admin address in: ${started}"
+	ADMIN[${name}]="http://${BASH_REMATCH[1]}"
+	echo "${name}: DTLS on udp ${ADDR[${name}]} (certificate for ${dns}, client CN ${cn}), admin API on ${ADMIN[${name}]}, policy config/demo/policy-${name}.yaml"
+}
+start_server cluster-wan cpnp-server.cpnp-system.svc team-a
+start_server transit-paris cpnp.transit.example.net acme
 
 step "Start the operator (cmd/manager) against the local API server"
 start manager "${LOCALBIN}/manager" --metrics-bind-address=0 --health-probe-bind-address=0 \
@@ -241,24 +243,102 @@ start manager "${LOCALBIN}/manager" --metrics-bind-address=0 --health-probe-bind
 wait_log manager 'Starting workers.*quotationorder'
 echo "manager running (log: manager.log)"
 
-step "Create namespace ${NS}, the tenant's Secrets and a Provider for the local server"
+step "Render config/demo (config/samples with the providers' addresses on this machine)"
+cd "${WORK}"
+"${KUBECTL}" kustomize "${ROOT}/config/demo" |
+	sed -e "s/127\.0\.0\.1:8921/${ADDR[cluster-wan]}/" -e "s/127\.0\.0\.1:8931/${ADDR[transit-paris]}/" >demo.yaml
+# One file per object, named kind-name.yaml, so that each step applies its
+# own objects. In kustomize's output "kind:" and metadata's "  name:" come
+# first in each document.
+mkdir manifests
+awk -v dir=manifests '
+	function flush() {
+		if (doc != "") { f = dir "/" tolower(kind) "-" name ".yaml"; printf "%s", doc > f; close(f) }
+		doc = ""; kind = ""; name = ""
+	}
+	/^---$/ { flush(); next }
+	kind == "" && /^kind: / { kind = $2 }
+	name == "" && /^  name: / { name = $2 }
+	{ doc = doc $0 "\n" }
+	END { flush() }
+' demo.yaml
+ls manifests
+grep -E '^  (address|serverName): ' manifests/clusterprovider-cluster-wan.yaml manifests/provider-transit-paris.yaml
+
+step "Namespace ${NS}, the Secrets the samples name, the providers and the CapacityPool"
 show kubectl create namespace "${NS}"
+show kubectl create namespace cpnp-system
 kubectl config set-context --current --namespace "${NS}" >/dev/null
-show kubectl create secret generic cpnp-ca --from-file=ca.crt="${WORK}/certs/ca.crt"
-show kubectl create secret tls acme-tls --cert="${WORK}/certs/client.crt" --key="${WORK}/certs/client.key"
-sed "s/127\.0\.0\.1:8921/${SERVER}/" "${ROOT}/config/demo/provider.yaml" >"${WORK}/provider.yaml"
-show kubectl apply -f "${WORK}/provider.yaml"
+# ClusterProvider cluster-wan: the CA in cpnp-system, the client
+# certificate in the order's namespace (one identity per tenant namespace).
+show kubectl create secret generic cpnp-ca -n cpnp-system --from-file=ca.crt=cluster-wan/ca.crt
+show kubectl create secret tls cpnp-client --cert=cluster-wan/client.crt --key=cluster-wan/client.key
+# Provider transit-paris: both Secrets in its namespace.
+show kubectl create secret generic transit-ca --from-file=ca.crt=transit-paris/ca.crt
+show kubectl create secret tls transit-client --cert=transit-paris/client.crt --key=transit-paris/client.key
+show kubectl apply -f manifests/clusterprovider-cluster-wan.yaml -f manifests/provider-transit-paris.yaml \
+	-f manifests/capacitypool-wan.yaml
+show kubectl get cpnp-admin
 show kubectl get cpnp
 
-step "Automatic acceptance: QUOTATION, OFFER, ACCEPT, ACK (RFC 8921 §9.2.1-§9.2.6)"
-show kubectl apply -f "${ROOT}/config/demo/order_automatic.yaml"
+step "lyon-vpn (approval: Pending): held in state Created, nothing is sent (RFC 8921 §8.11.1; docs/approval.md)"
+show kubectl apply -f manifests/quotationorder-lyon-vpn.yaml
+show kubectl wait --for=jsonpath='{.status.state}'=Created quotationorder/lyon-vpn --timeout="${DEMO_TIMEOUT}s"
+show kubectl get quotationorder lyon-vpn -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}{"\n"}'
 show kubectl get cpnp
+
+step "paris-wan, automatic acceptance: QUOTATION, OFFER, ACCEPT, ACK with cluster-wan (RFC 8921 §9.2.1-§9.2.6)"
+show kubectl apply -f manifests/quotationorder-paris-wan.yaml
 show kubectl wait --for=condition=Ready quotationorder/paris-wan --timeout="${DEMO_TIMEOUT}s"
 show kubectl wait --for=condition=Ready agreement/paris-wan --timeout="${DEMO_TIMEOUT}s"
 show kubectl get cpnp
 
-step "Manual acceptance: the Offer waits for a person's decision (RFC 8921 §9.2.3)"
-show kubectl apply -f "${ROOT}/config/demo/order_manual.yaml"
+step "dual-sourced-uplink, parallel negotiation with cluster-wan and transit-paris (RFC 8921 §8.10)"
+show kubectl apply -f manifests/quotationorder-dual-sourced-uplink.yaml
+show kubectl wait --for=condition=Ready quotationorder/dual-sourced-uplink --timeout="${DEMO_TIMEOUT}s"
+show kubectl wait --for=condition=Ready agreement/dual-sourced-uplink --timeout="${DEMO_TIMEOUT}s"
+winner="$(kubectl get agreement dual-sourced-uplink -o jsonpath='{.spec.providerRef.name}')"
+offers=()
+for ref in $(kubectl get quotationorder dual-sourced-uplink -o jsonpath='{.status.offerRefs[*].name}'); do
+	offers+=("${ref}")
+done
+((${#offers[@]} == 2)) || die "quotationorder/dual-sourced-uplink names ${#offers[@]} Offers, want 2"
+loser="" loser_offer="" winner_avail="" loser_avail=""
+for o in "${offers[@]}"; do
+	prov="$(kubectl get offer "${o}" -o jsonpath='{.spec.providerRef.name}')"
+	avail="$(kubectl get offer "${o}" -o jsonpath='{.spec.cpd.components[0].availability.percent.value}')"
+	if [[ "${prov}" == "${winner}" ]]; then
+		winner_avail="${avail}"
+	else
+		loser="${prov}" loser_offer="${o}" loser_avail="${avail}"
+	fi
+done
+[[ -n "${loser}" ]] || die "dual-sourced-uplink: no Offer from a provider other than the winner ${winner}"
+show kubectl wait --for=jsonpath='{.status.state}'=Declined offer/"${loser_offer}" --timeout="${DEMO_TIMEOUT}s"
+show kubectl get offers -o custom-columns='NAME:.metadata.name,ORDER:.spec.quotationOrderRef.name,PROVIDER:.spec.providerRef.name,AVAILABILITY:.spec.cpd.components[0].availability.percent.value,OUT-BPS:.spec.cpd.components[0].capacity.outgoingBps.value,DECISION:.spec.decision,REASONS:.spec.declineReasons,STATE:.status.state'
+show kubectl get quotationorder dual-sourced-uplink \
+	-o jsonpath='{range .status.providers[*]}{.kind}/{.name}: {.state}, offer {.offerRef.name}{"\n"}{end}'
+reasons="$(kubectl get offer "${loser_offer}" -o jsonpath='{.spec.declineReasons}')"
+[[ "${reasons}" == *ConflictWithOtherOffer* ]] ||
+	die "offer/${loser_offer} of ${loser}: decline reasons ${reasons:-<none>}, want ConflictWithOtherOffer"
+# The only directional bound the order sets is the availability's minimum,
+# so cpd.Score ranks the offers by their headroom over it; on a tie the
+# first of spec.providerRefs wins (RFC 8921 §8.10).
+want_avail="$(kubectl get quotationorder dual-sourced-uplink -o jsonpath='{.spec.cpd.components[0].availability.percent.min}')"
+if awk -v a="${winner_avail}" -v b="${loser_avail}" 'BEGIN { exit !(a + 0 > b + 0) }'; then
+	why="more headroom over the requested ${want_avail}% (cpd.Score)"
+else
+	why="a tie on cpd.Score, and ${winner} comes first in spec.providerRefs"
+fi
+echo "Parallel order dual-sourced-uplink: ${winner} won: its offer guarantees ${winner_avail}% availability against ${loser_avail}% from ${loser}, ${why}"
+echo "Parallel order dual-sourced-uplink: the offer of ${loser} (${loser_offer}) was declined with reason 2 (ConflictWithOtherOffer, RFC 8921 §9.2.5 Table 3)"
+show kubectl get cpnp
+
+step "lyon-vpn: the administrator approves it, then a person accepts its Offer (RFC 8921 §8.11.1, §9.2.3, §9.2.4)"
+state="$(kubectl get quotationorder lyon-vpn -o jsonpath='{.status.state}')"
+[[ "${state}" == Created ]] || die "quotationorder/lyon-vpn is ${state} before its approval, want Created"
+echo "lyon-vpn is still ${state} while the other orders negotiated"
+show kubectl patch quotationorder lyon-vpn --type=merge -p '{"spec":{"approval":"Approved"}}'
 show kubectl wait --for=jsonpath='{.status.state}'=OfferProcessing quotationorder/lyon-vpn --timeout="${DEMO_TIMEOUT}s"
 offer="$(kubectl get quotationorder lyon-vpn -o jsonpath='{.status.providers[0].offerRef.name}')"
 [[ -n "${offer}" ]] || die "quotationorder/lyon-vpn names no Offer"
@@ -266,21 +346,25 @@ show kubectl get cpnp
 show kubectl patch offer "${offer}" --type=merge -p '{"spec":{"decision":"Accept"}}'
 show kubectl wait --for=condition=Ready agreement/lyon-vpn --timeout="${DEMO_TIMEOUT}s"
 
-step "An order the server cannot serve: FAIL 5, the order is Stalled (RFC 8921 §9.2.10)"
-show kubectl apply -f "${ROOT}/config/demo/order_no_capacity.yaml"
+step "platinum-link (demo only): a class cluster-wan does not have, FAIL 5, the order is Stalled (RFC 8921 §9.2.10)"
+show kubectl apply -f manifests/quotationorder-platinum-link.yaml
 show kubectl wait --for=condition=Stalled quotationorder/platinum-link --timeout="${DEMO_TIMEOUT}s"
 show kubectl get quotationorder platinum-link -o jsonpath='{.status.failure}{"\n"}'
 
-step "The outcome, as the cluster and as the provider see it"
+step "The outcome, as the cluster and as the providers see it"
 show kubectl get cpnp
-show "${LOCALBIN}/cpnpctl" admin list --admin "${ADMIN}"
-for agr in paris-wan lyon-vpn; do
+for srv in cluster-wan transit-paris; do
+	echo "# ${srv}:"
+	show "${LOCALBIN}/cpnpctl" admin list --admin "${ADMIN[${srv}]}"
+done
+for agr in paris-wan dual-sourced-uplink lyon-vpn; do
 	id="$(kubectl get agreement "${agr}" -o jsonpath='{.status.contractID}')"
+	prov="$(kubectl get agreement "${agr}" -o jsonpath='{.spec.providerRef.name}')"
 	[[ "${id}" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
 		die "agreement/${agr}: contract ID ${id:-<empty>} is not a UUID"
-	echo "Agreement ${agr}: contract ID ${id}"
+	echo "Agreement ${agr}: contract ID ${id} (provider ${prov})"
 done
 
-step "Stop the manager, cpnp-server and the API server"
+step "Stop the manager, the cpnp-servers and the API server"
 stop_all
 echo "${PROG}: ok in $(($(date +%s) - START))s"
