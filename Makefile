@@ -35,7 +35,7 @@ help: ## Show this help.
 ci: verify lint test ## What CI runs (.ci/run): verify, lint and test.
 
 .PHONY: demo
-demo: ## Watch the operator negotiate on this machine: local API server, cpnp-server, manager; orders to Agreements (hack/demo.sh, docs/demo.md).
+demo: ## Watch the operator negotiate on this machine: local API server, two cpnp-servers, manager; the samples' orders to Agreements (hack/demo.sh, docs/demo.md).
 	@$(ENVTEST_ASSETS_ENV) $(CURDIR)/hack/demo.sh
 
 ##@ Development

@@ -320,6 +320,9 @@ func (r *ProviderReconciler) check(ctx context.Context, kind v1alpha1.ProviderKi
 			return checkResult{}, fmt.Errorf("check %s %s: %w", kind, req.NamespacedName, err)
 		case invalidSecret:
 			return checkResult{reason: ReasonInvalidCredentials, message: err.Error()}, nil
+		case addressNotResolved:
+			// DNS trouble is transient: Unreachable, rechecked soon.
+			return checkResult{reason: ReasonUnreachable, message: err.Error()}, nil
 		default:
 			return checkResult{reason: ReasonUnsupported, message: err.Error()}, nil
 		}

@@ -79,7 +79,7 @@ func TestProviderCheckReasons(t *testing.T) {
 		"missing secret":      {secrets: []string{"ca"}, want: stalled(ReasonSecretNotFound)},
 		"ca secret without the key": {
 			mut: func(s *v1alpha1.ProviderSpec) { s.CASecretRef.Key = "other.crt" }, want: stalled(ReasonInvalidCredentials)},
-		"dns srv": {mut: func(s *v1alpha1.ProviderSpec) { s.Address = "_cpnp._udp.example.net" }, want: stalled(ReasonUnsupported)},
+		"tls transport": {mut: func(s *v1alpha1.ProviderSpec) { s.Transport = v1alpha1.TransportTLS }, want: reachable},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -139,7 +139,6 @@ func TestResolveProvider(t *testing.T) {
 		"missing provider":              {ref: v1alpha1.ProviderReference{Name: "nope"}, wantReason: providerNotFound},
 		"missing secret":                {ref: v1alpha1.ProviderReference{Name: "no-secret"}, wantReason: secretNotFound},
 		"invalid CA":                    {ref: v1alpha1.ProviderReference{Name: "bad-ca"}, wantReason: invalidSecret},
-		"DNS SRV not yet":               {ref: v1alpha1.ProviderReference{Name: "srv"}, wantReason: unsupported},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -87,7 +87,8 @@ type ProviderSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('_cpnp._') ? self.matches('^_cpnp[.]_(udp|tcp)[.][A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$') : (self.matches('^([[][0-9A-Fa-f:.]+[]]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):[0-9]{1,5}$') && int(self.substring(self.lastIndexOf(':') + 1)) >= 1 && int(self.substring(self.lastIndexOf(':') + 1)) <= 65535)",message="must be host:port with a port from 1 to 65535 (e.g. cpnp.example.net:8921, [2001:db8::1]:8921), or a DNS SRV name _cpnp._udp.<domain>"
 	Address string `json:"address"`
 	// serverName is the name verified in the server's certificate (its
-	// DNS or IP SAN, RFC 8921 §8.1); the host of address when absent.
+	// DNS or IP SAN, RFC 8921 §8.1); when absent, the host of address, or
+	// for a DNS SRV address its domain (RFC 6125 §6.2.1).
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253

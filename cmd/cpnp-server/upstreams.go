@@ -40,7 +40,8 @@ type srvResolver interface {
 // providers of the policy file (RFC 8921 §8.8; DESIGN §6 "upstreams"):
 // the CA bundle, client certificate and key files are loaded now, and a
 // DNS SRV address (_cpnp._udp.<domain>, or _cpnp._tcp. for TLS) is
-// resolved to its first target. Each error names the field at fault
+// resolved to its first target, and the server's certificate must then
+// name <domain> unless serverName says otherwise. Each error names the field at fault
 // (upstreams[i].caFile, ...).
 func upstreamConfigs(ctx context.Context, r srvResolver, us []policy.Upstream, handshakeTimeout time.Duration) (map[string]cpnpclient.ServerConfig, error) {
 	if len(us) == 0 {
@@ -67,9 +68,17 @@ func upstreamConfigs(ctx context.Context, r srvResolver, us []policy.Upstream, h
 				return nil, fmt.Errorf("%s.address %s: the SRV name has no target", field, u.Address)
 			}
 			host := strings.TrimSuffix(addrs[0].Target, ".")
+			if host == "" {
+				// RFC 2782: the target "." means the service is decidedly
+				// not available at this domain.
+				return nil, fmt.Errorf("%s.address %s: the domain says the service is not available (SRV target \".\")", field, u.Address)
+			}
 			sc.Address = net.JoinHostPort(host, strconv.Itoa(int(addrs[0].Port)))
 			if sc.ServerName == "" {
-				sc.ServerName = host
+				// The reference identity is the SRV's source domain, never
+				// the target unsigned DNS returned (RFC 6125 §6.2.1; RFC
+				// 8921 §8.1: DNS-ID or SRV-ID of the domain).
+				sc.ServerName = strings.TrimSuffix(u.Address[len("_cpnp._udp."):], ".")
 			}
 		}
 		if u.CAFile != "" {

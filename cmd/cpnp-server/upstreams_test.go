@@ -69,7 +69,8 @@ func TestUpstreamConfigs(t *testing.T) {
 		{
 			name: "SRV over UDP",
 			up:   policy.Upstream{Name: "b", Address: "_cpnp._udp.example.net"},
-			want: summary{Address: "b.example.net:8921", ServerName: "b.example.net", Transport: cpnpclient.TransportDTLS},
+			// The SRV's domain, not the target DNS returned (RFC 6125 §6.2.1).
+			want: summary{Address: "b.example.net:8921", ServerName: "example.net", Transport: cpnpclient.TransportDTLS},
 		},
 		{
 			name: "SRV over TCP",
