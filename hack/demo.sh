@@ -344,6 +344,7 @@ offer="$(kubectl get quotationorder lyon-vpn -o jsonpath='{.status.providers[0].
 [[ -n "${offer}" ]] || die "quotationorder/lyon-vpn names no Offer"
 show kubectl get cpnp
 show kubectl patch offer "${offer}" --type=merge -p '{"spec":{"decision":"Accept"}}'
+show kubectl wait --for=condition=Ready quotationorder/lyon-vpn --timeout="${DEMO_TIMEOUT}s"
 show kubectl wait --for=condition=Ready agreement/lyon-vpn --timeout="${DEMO_TIMEOUT}s"
 
 step "platinum-link (demo only): a class cluster-wan does not have, FAIL 5, the order is Stalled (RFC 8921 §9.2.10)"
