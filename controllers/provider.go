@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,38 +80,7 @@ const (
 )
 
 // lookupSRV resolves a DNS SRV name (RFC 2782); tests replace it.
-var lookupSRV = net.DefaultResolver.LookupSRV
-
-// srvPrefixDTLS and srvPrefixTLS start the DNS SRV names of CPNP servers
-// (RFC 8921 §8.1: a Provider may advertise CPNP_PORT with SRV).
-const (
-	srvPrefixDTLS = "_cpnp._udp."
-	srvPrefixTLS  = "_cpnp._tcp."
-)
-
-// resolveSRV turns the SRV name of a CPNP server into the host:port of its
-// preferred target (lowest priority, weighted at random within it: the order
-// net.Resolver.LookupSRV returns) and the source domain, which is the
-// server's reference identity (RFC 8921 §8.1: DNS-ID or SRV-ID of the
-// domain, RFC 6125 §6.2.1 — never the target taken from unsigned DNS).
-func resolveSRV(ctx context.Context, name string) (addr, domain string, err error) {
-	domain = strings.TrimPrefix(strings.TrimPrefix(name, srvPrefixDTLS), srvPrefixTLS)
-	domain = strings.TrimSuffix(domain, ".")
-	_, srvs, err := lookupSRV(ctx, "", "", name)
-	if err != nil {
-		return "", "", fmt.Errorf("address %s: resolve the SRV name: %w", name, err)
-	}
-	if len(srvs) == 0 {
-		return "", "", fmt.Errorf("address %s: the SRV name has no target", name)
-	}
-	target := strings.TrimSuffix(srvs[0].Target, ".")
-	if target == "" {
-		// RFC 2782: a target of "." means the service is decidedly not
-		// available at this domain.
-		return "", "", fmt.Errorf("address %s: the domain says the service is not available (SRV target \".\")", name)
-	}
-	return net.JoinHostPort(target, strconv.Itoa(int(srvs[0].Port))), domain, nil
-}
+var lookupSRV client.LookupSRVFunc = net.DefaultResolver.LookupSRV
 
 // ResolvedProvider is a Provider or ClusterProvider turned into what the
 // engine and the client machine need.
@@ -190,8 +158,9 @@ func resolveProvider(ctx context.Context, r ctrlclient.Reader, namespace string,
 	if spec.Transport == v1alpha1.TransportTLS {
 		sc.Transport = client.TransportTLS
 	}
-	if strings.HasPrefix(spec.Address, "_cpnp._") {
-		addr, domain, err := resolveSRV(ctx, spec.Address)
+	if client.IsSRVName(spec.Address) {
+		// The API requires the SRV name to match transport (CEL).
+		addr, domain, _, err := client.ResolveSRV(ctx, lookupSRV, spec.Address)
 		if err != nil {
 			return fail(addressNotResolved, err)
 		}

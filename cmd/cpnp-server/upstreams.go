@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	cpnpclient "github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
@@ -56,29 +55,14 @@ func upstreamConfigs(ctx context.Context, r srvResolver, us []policy.Upstream, h
 			Transport:  cpnpclient.TransportDTLS,
 			Options:    transport.Config{HandshakeTimeout: handshakeTimeout},
 		}
-		if strings.HasPrefix(u.Address, "_cpnp._") {
-			if strings.HasPrefix(u.Address, "_cpnp._tcp.") {
-				sc.Transport = cpnpclient.TransportTLS
-			}
-			_, addrs, err := r.LookupSRV(ctx, "", "", u.Address)
+		if cpnpclient.IsSRVName(u.Address) {
+			addr, domain, t, err := cpnpclient.ResolveSRV(ctx, r.LookupSRV, u.Address)
 			if err != nil {
-				return nil, fmt.Errorf("%s.address %s: resolve the SRV name: %w", field, u.Address, err)
+				return nil, fmt.Errorf("%s.%w", field, err)
 			}
-			if len(addrs) == 0 {
-				return nil, fmt.Errorf("%s.address %s: the SRV name has no target", field, u.Address)
-			}
-			host := strings.TrimSuffix(addrs[0].Target, ".")
-			if host == "" {
-				// RFC 2782: the target "." means the service is decidedly
-				// not available at this domain.
-				return nil, fmt.Errorf("%s.address %s: the domain says the service is not available (SRV target \".\")", field, u.Address)
-			}
-			sc.Address = net.JoinHostPort(host, strconv.Itoa(int(addrs[0].Port)))
+			sc.Address, sc.Transport = addr, t
 			if sc.ServerName == "" {
-				// The reference identity is the SRV's source domain, never
-				// the target unsigned DNS returned (RFC 6125 §6.2.1; RFC
-				// 8921 §8.1: DNS-ID or SRV-ID of the domain).
-				sc.ServerName = strings.TrimSuffix(u.Address[len("_cpnp._udp."):], ".")
+				sc.ServerName = domain
 			}
 		}
 		if u.CAFile != "" {
