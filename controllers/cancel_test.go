@@ -137,8 +137,7 @@ func TestDeleteCompletedOrderSendsNoCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if err := c.Delete(ctxFor(t), qo); err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +217,7 @@ func TestAgreementWithdrawnShowsEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if err := c.Delete(ctxFor(t), agr); err != nil {
 		t.Fatal(err)
 	}

@@ -285,11 +285,7 @@ func (g *GarbageCollector) collectOffers(ctx context.Context, objs *gcNamespace,
 		if gone[of.Spec.QuotationOrderRef.Name] || !offerCollectable(of, orders, objs.agreements) {
 			continue
 		}
-		var decided *metav1.Time
-		if of.Status.DecidedAt != nil {
-			decided = of.Status.DecidedAt
-		}
-		cands = append(cands, gcCandidate{of, terminalSince(of.CreationTimestamp, nil, of.Status.Conditions, decided)})
+		cands = append(cands, gcCandidate{of, terminalSince(of.CreationTimestamp, nil, of.Status.Conditions, of.Status.DecidedAt)})
 	}
 	var (
 		deleted []types.NamespacedName

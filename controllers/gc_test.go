@@ -357,7 +357,7 @@ func TestGarbageCollectorAfterWithdrawal(t *testing.T) {
 	if err := c.Delete(ctxFor(t), agr); err != nil {
 		t.Fatal(err)
 	}
-	gcWaitGone(t, c, agr)
+	waitDeleted(t, c, agr, "agreement")
 	// The order shows the end (its Ready condition changes): wait for the
 	// reconciler to settle before collecting, so the read is current.
 	waitFor(t, c, &v1alpha1.QuotationOrder{ObjectMeta: qo.ObjectMeta}, "Ready=False", func(o *v1alpha1.QuotationOrder) bool {
@@ -376,15 +376,6 @@ func TestGarbageCollectorAfterWithdrawal(t *testing.T) {
 	if diff := cmp.Diff([]string{"done"}, names(gone, ns)); diff != "" {
 		t.Errorf("after the withdrawal: deleted orders (-want +got):\n%s", diff)
 	}
-}
-
-// gcWaitGone waits until obj no longer exists (its finalizer ran).
-func gcWaitGone(t *testing.T, c client.Client, obj client.Object) {
-	t.Helper()
-	gcPoll(t, func() bool {
-		err := c.Get(ctxFor(t), client.ObjectKeyFromObject(obj), obj)
-		return apierrors.IsNotFound(err)
-	})
 }
 
 // gcPoll polls cond until it holds, failing the test after 60 s

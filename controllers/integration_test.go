@@ -101,8 +101,7 @@ func TestAutomaticAcceptanceEndToEnd(t *testing.T) {
 	}
 
 	// The Agreement: the accepted CPD, a UUID contract ID, Ready.
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}}, "a contract ID",
-		func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if _, err := uuid.Parse(agr.Status.ContractID); err != nil {
 		t.Errorf("contractID %q: not a UUID: %v", agr.Status.ContractID, err)
 	}

@@ -189,34 +189,29 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	if err := c.reader.List(ctx, &qos, ctrlclient.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(quotationOrdersDesc, err)
 	} else {
-		counts := make(map[string]int, len(clientStates)+1)
-		for _, s := range clientStates {
-			counts[string(s)] = 0
-		}
-		for i := range qos.Items {
-			counts[string(qos.Items[i].Status.State)]++
-		}
-		emitCounts(ch, quotationOrdersDesc, counts)
+		emitCounts(ch, quotationOrdersDesc, clientStates, qos.Items, func(qo *v1alpha1.QuotationOrder) v1alpha1.ClientState { return qo.Status.State })
 	}
 
 	var agrs v1alpha1.AgreementList
 	if err := c.reader.List(ctx, &agrs, ctrlclient.UnsafeDisableDeepCopy); err != nil {
 		ch <- prometheus.NewInvalidMetric(agreementsDesc, err)
 	} else {
-		counts := make(map[string]int, len(agreementStates)+1)
-		for _, s := range agreementStates {
-			counts[string(s)] = 0
-		}
-		for i := range agrs.Items {
-			counts[string(agrs.Items[i].Status.State)]++
-		}
-		emitCounts(ch, agreementsDesc, counts)
+		emitCounts(ch, agreementsDesc, agreementStates, agrs.Items, func(agr *v1alpha1.Agreement) v1alpha1.AgreementState { return agr.Status.State })
 	}
 }
 
-func emitCounts(ch chan<- prometheus.Metric, d *prometheus.Desc, counts map[string]int) {
+// emitCounts emits one gauge of d per state: the number of items in it by
+// stateOf, every state of always included (0 when no item is in it).
+func emitCounts[T any, S ~string](ch chan<- prometheus.Metric, d *prometheus.Desc, always []S, items []T, stateOf func(*T) S) {
+	counts := make(map[S]int, len(always)+1)
+	for _, s := range always {
+		counts[s] = 0
+	}
+	for i := range items {
+		counts[stateOf(&items[i])]++
+	}
 	for state, n := range counts {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), state)
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), string(state))
 	}
 }
 

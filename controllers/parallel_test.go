@@ -249,8 +249,7 @@ func TestParallelFirstPreferred(t *testing.T) {
 	if got, want := qo.Status.State, v1alpha1.StateCompleted; got != want {
 		t.Errorf("status.state: got %s, want %s", got, want)
 	}
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if got := agr.Spec.ProviderRef.Name; got != "a" {
 		t.Errorf("agreement provider: got %s, want a (the first providerRef)", got)
 	}
@@ -281,8 +280,7 @@ func TestParallelSecondWhenFirstUnsatisfying(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if got := agr.Spec.ProviderRef.Name; got != "b" {
 		t.Errorf("agreement provider: got %s, want b (a's offer does not satisfy the request)", got)
 	}
@@ -353,8 +351,7 @@ func TestParallelOneFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if got := agr.Spec.ProviderRef.Name; got != "b" {
 		t.Errorf("agreement provider: got %s, want b", got)
 	}
@@ -412,8 +409,7 @@ func TestParallelManual(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if got := agr.Spec.ProviderRef.Name; got != "b" {
 		t.Errorf("agreement provider: got %s, want b (the user's choice)", got)
 	}
@@ -437,8 +433,7 @@ func TestParallelManual(t *testing.T) {
 	}
 	manager(t)
 	qo2 = waitFor(t, c, qo2, "Ready=True", ready)
-	agr2 := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo2.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr2 := waitAgreement(t, c, qo2)
 	if got := agr2.Spec.ProviderRef.Name; got != "a" {
 		t.Errorf("agreement provider with both accepted: got %s, want a (first in providerRefs)", got)
 	}

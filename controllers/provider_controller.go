@@ -54,8 +54,6 @@ const (
 	maxProviderRetryInterval = time.Minute
 	// probeGrace is added to the handshake timeout to bound one probe.
 	probeGrace = 5 * time.Second
-	// defaultHandshakeTimeout is transport.Config's default (DESIGN §3).
-	defaultHandshakeTimeout = 10 * time.Second
 )
 
 // Reasons of the Provider and ClusterProvider Ready condition (and of
@@ -342,7 +340,7 @@ func (r *ProviderReconciler) probe(ctx context.Context, res ResolvedProvider) ch
 	}
 	timeout := tc.HandshakeTimeout
 	if timeout <= 0 {
-		timeout = defaultHandshakeTimeout
+		timeout = transport.DefaultHandshakeTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout+probeGrace)
 	defer cancel()

@@ -1212,15 +1212,8 @@ func handedOver(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) boo
 	if qo.Status.AgreementRef == nil {
 		return false
 	}
-	if ref.Kind == "" {
-		ref.Kind = v1alpha1.ProviderKindProvider
-	}
-	for _, p := range qo.Status.Providers {
-		if p.Name == ref.Name && (p.Kind == ref.Kind || p.Kind == "" && ref.Kind == v1alpha1.ProviderKindProvider) {
-			return p.State == v1alpha1.StateCompleted
-		}
-	}
-	return false
+	e := findEntry(qo, ref)
+	return e != nil && e.State == v1alpha1.StateCompleted
 }
 
 // findEntry returns the status.providers entry of ref, or nil.
@@ -1255,14 +1248,11 @@ func refName(ref v1alpha1.ProviderReference) string {
 
 // providerEntry returns the status.providers entry of ref, adding it.
 func providerEntry(qo *v1alpha1.QuotationOrder, ref v1alpha1.ProviderReference) *v1alpha1.ProviderNegotiation {
+	if e := findEntry(qo, ref); e != nil {
+		return e
+	}
 	if ref.Kind == "" {
 		ref.Kind = v1alpha1.ProviderKindProvider
-	}
-	for i := range qo.Status.Providers {
-		p := &qo.Status.Providers[i]
-		if p.Name == ref.Name && (p.Kind == ref.Kind || p.Kind == "" && ref.Kind == v1alpha1.ProviderKindProvider) {
-			return p
-		}
 	}
 	qo.Status.Providers = append(qo.Status.Providers, v1alpha1.ProviderNegotiation{ProviderReference: ref})
 	return &qo.Status.Providers[len(qo.Status.Providers)-1]

@@ -401,6 +401,14 @@ func waitFor[T client.Object](t *testing.T, c client.Client, obj T, what string,
 	}
 }
 
+// waitAgreement waits until the Agreement of qo (status.agreementRef) has
+// a contract ID, and returns it.
+func waitAgreement(t *testing.T, c client.Client, qo *v1alpha1.QuotationOrder) *v1alpha1.Agreement {
+	t.Helper()
+	return waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: qo.Namespace, Name: qo.Status.AgreementRef.Name}},
+		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+}
+
 // condition returns the condition of type typ, or nil.
 func condition(conds []metav1.Condition, typ string) *metav1.Condition {
 	return apimeta.FindStatusCondition(conds, typ)

@@ -20,7 +20,6 @@ import (
 	"crypto/tls"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
@@ -61,8 +60,7 @@ func TestTLSTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "Ready=True", ready)
-	waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	waitAgreement(t, c, qo)
 	if got := srv.srv.List(); len(got) != 1 || got[0].CustomerOrderID != qo.Status.CustomerOrderID {
 		t.Errorf("server orders: got %+v, want the order %s", got, qo.Status.CustomerOrderID)
 	}

@@ -54,8 +54,7 @@ func TestDeleteAgreementWithdraws(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "an agreement", func(o *v1alpha1.QuotationOrder) bool { return o.Status.AgreementRef != nil })
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	if !controllerutil.ContainsFinalizer(agr, controllers.WithdrawFinalizer) {
 		t.Fatalf("agreement finalizers: got %v, want %s", agr.Finalizers, controllers.WithdrawFinalizer)
 	}
@@ -122,8 +121,7 @@ func TestUnansweredWithdrawAlarms(t *testing.T) {
 		t.Fatal(err)
 	}
 	qo = waitFor(t, c, qo, "an agreement", func(o *v1alpha1.QuotationOrder) bool { return o.Status.AgreementRef != nil })
-	agr := waitFor(t, c, &v1alpha1.Agreement{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: qo.Status.AgreementRef.Name}},
-		"a contract ID", func(a *v1alpha1.Agreement) bool { return a.Status.ContractID != "" })
+	agr := waitAgreement(t, c, qo)
 	alarmsBefore := alarmCount(t, controllers.ReasonWithdrawUnanswered)
 
 	relay.drop.Store(true)
