@@ -313,10 +313,13 @@ func setStalled(conds *[]metav1.Condition, gen int64, reason, msg string) {
 }
 
 func setTriple(conds *[]metav1.Condition, gen int64, ready, reconciling, stalled metav1.ConditionStatus, reason, msg string) {
-	for t, s := range map[string]metav1.ConditionStatus{
-		v1alpha1.ConditionReady: ready, v1alpha1.ConditionReconciling: reconciling, v1alpha1.ConditionStalled: stalled,
-	} {
-		meta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen})
+	// In a fixed order, so that a new object's conditions always read the
+	// same (a map's order changes from run to run).
+	for _, c := range [...]struct {
+		typ    string
+		status metav1.ConditionStatus
+	}{{v1alpha1.ConditionReady, ready}, {v1alpha1.ConditionReconciling, reconciling}, {v1alpha1.ConditionStalled, stalled}} {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: c.typ, Status: c.status, Reason: reason, Message: msg, ObservedGeneration: gen})
 	}
 }
 
