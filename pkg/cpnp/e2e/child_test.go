@@ -18,13 +18,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr/testr"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
@@ -32,7 +27,6 @@ import (
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/server"
-	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/store"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
@@ -41,57 +35,10 @@ import (
 // the child order to it (DESIGN §4).
 const idServerA = "server-a"
 
-// startChildServer starts a server engine over DTLS with pol and the given
-// upstreams (child-order providers, RFC 8921 §8.8); its address and
-// engine come back. It logs to the test log.
-func startChildServer(t *testing.T, p *cpnptest.PKI, pol policy.Config, ups map[string]client.ServerConfig) (*server.Server, *policy.Pools, string) {
-	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatalf("open the server store: %v", err)
-	}
-	pools, err := policy.New(pol)
-	if err != nil {
-		t.Fatalf("policy: %v", err)
-	}
-	srv, err := server.New(server.Config{
-		Policy:    pools,
-		Store:     st,
-		Logger:    testr.NewWithInterface(t, testr.Options{Verbosity: 0}),
-		Upstreams: ups,
-	})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	l, err := transport.ListenDTLS("127.0.0.1:0", transport.Config{
-		Certificates: []tls.Certificate{p.Server}, ClientCAs: p.Pool, HandshakeTimeout: waitTimeout,
-	})
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(context.Background(), l) }()
-	t.Cleanup(sync.OnceFunc(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-		if err := <-served; err != nil && !errors.Is(err, server.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("close the server store: %v", err)
-		}
-	}))
-	return srv, pools, l.Addr().String()
-}
-
 // cascade is Figure 7 over real DTLS: a customer's client engine, server
 // A with a 100 Mb/s pool and upstream B, server B with 1 Gb/s for A.
 type cascade struct {
-	a, b     *server.Server
-	polA     *policy.Pools
+	a, b     *testServer
 	customer *testClient
 }
 
@@ -105,28 +52,18 @@ func newCascade(t *testing.T, goldAtB bool) *cascade {
 	if !goldAtB {
 		polB.Pools[0].QoSClasses = polB.Pools[0].QoSClasses[1:] // silver only
 	}
-	b, _, addrB := startChildServer(t, p, polB, nil)
+	b := startServer(t, p, serverOptions{policy: &polB, log: true})
 
 	polA := testPolicy(5 * time.Minute)
 	polA.Pools[0].Capacity = policy.Capacity{IncomingBps: 100 * mbps, OutgoingBps: 100 * mbps}
-	polA.Upstreams = []policy.Upstream{{Name: "b", Address: addrB}}
-	a, poolsA, addrA := startChildServer(t, p, polA, map[string]client.ServerConfig{"b": {
-		Address: addrB, ServerName: p.ServerName, RootCAs: p.Pool, Certificate: certOf(p, idServerA),
+	polA.Upstreams = []policy.Upstream{{Name: "b", Address: b.addr}}
+	a := startServer(t, p, serverOptions{policy: &polA, log: true, upstreams: map[string]client.ServerConfig{"b": {
+		Address: b.addr, ServerName: p.ServerName, RootCAs: p.Pool, Certificate: certOf(p, idServerA),
 		Options: transport.Config{HandshakeTimeout: waitTimeout},
-	}})
-	cust := startClient(t, p, addrA, clientOptions{cert: certOf(p, idAcme)})
+	}}})
+	cust := startClient(t, p, a.addr, clientOptions{cert: certOf(p, idAcme)})
 	cust.connect()
-	return &cascade{a: a, b: b, polA: poolsA, customer: cust}
-}
-
-// orderOf returns the order of identity and coid at srv.
-func orderOf(srv *server.Server, identity, coid string) (server.OrderSummary, bool) {
-	for _, o := range srv.List() {
-		if o.Identity == identity && o.CustomerOrderID == coid {
-			return o, true
-		}
-	}
-	return server.OrderSummary{}, false
+	return &cascade{a: a, b: b, customer: cust}
 }
 
 // childAtB waits until A's order coid has a child order and B holds it,
@@ -135,11 +72,11 @@ func (c *cascade) childAtB(t *testing.T, coid string, state fsm.ServerState) ser
 	t.Helper()
 	var last server.OrderSummary
 	eventually(t, "B to hold the child of "+coid+" in "+string(state), func() bool {
-		parent, ok := orderOf(c.a, idAcme, coid)
+		parent, ok := c.a.order(idAcme, coid)
 		if !ok || parent.Child == nil {
 			return false
 		}
-		last, ok = orderOf(c.b, idServerA, parent.Child.CustomerOrderID)
+		last, ok = c.b.order(idServerA, parent.Child.CustomerOrderID)
 		return ok && last.State == string(state)
 	}, func() string { return "last seen at B: " + last.State })
 	return last
@@ -183,7 +120,7 @@ func TestChildOrderCascade(t *testing.T) {
 	}
 	c.customer.waitReason(id, "WithdrawAcknowledged")
 	c.childAtB(t, id, fsm.ServerCancelled)
-	eventually(t, "A to release its part", func() bool { return len(c.polA.Holdings()) == 0 },
+	eventually(t, "A to release its part", func() bool { return len(c.a.policy.Holdings()) == 0 },
 		func() string { return "A still holds capacity" })
 }
 
@@ -199,7 +136,7 @@ func TestChildOrderCascadeUpstreamFails(t *testing.T) {
 	if f := ev.Order.FSM.Failure; f.StatusCode != wire.StatusOutOfResources {
 		t.Errorf("failure: got %+v, want FAIL %d", f, wire.StatusOutOfResources)
 	}
-	if h := c.polA.Holdings(); len(h) != 0 {
+	if h := c.a.policy.Holdings(); len(h) != 0 {
 		t.Errorf("A's holdings: got %+v, want none", h)
 	}
 }
@@ -216,10 +153,10 @@ func TestChildOrderCascadeScopeLocal(t *testing.T) {
 	if got, want := capMbps(t, ev.Order.FSM.Offer.CPD.DeepCopy()), [2]float64{100, 100}; got != want {
 		t.Errorf("offered capacity: got %v Mb/s, want %v", got, want)
 	}
-	if o, _ := orderOf(c.a, idAcme, id); o.Child != nil {
+	if o, _ := c.a.order(idAcme, id); o.Child != nil {
 		t.Errorf("A's order: got child %+v, want none", o.Child)
 	}
-	if got := c.b.List(); len(got) != 0 {
+	if got := c.b.srv.List(); len(got) != 0 {
 		t.Errorf("B's orders: got %d, want none", len(got))
 	}
 }

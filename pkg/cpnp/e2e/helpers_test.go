@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -120,6 +121,10 @@ type serverOptions struct {
 	dir string
 	// tune adjusts the listener's transport configuration.
 	tune func(*transport.Config)
+	// upstreams are the child-order providers (RFC 8921 §8.8).
+	upstreams map[string]client.ServerConfig
+	// log sends the engine's log to the test log (default discard).
+	log bool
 }
 
 // testServer is the server engine of package server, serving DTLS on a
@@ -152,6 +157,10 @@ func startServer(tb testing.TB, p *cpnptest.PKI, o serverOptions) *testServer {
 		tb.Fatalf("policy: %v", err)
 	}
 	s := &testServer{tb: tb, policy: pol, store: st, metrics: &transport.Metrics{}, registry: prometheus.NewRegistry()}
+	var logger logr.Logger // zero: server.Config's default, discard
+	if o.log {
+		logger = testr.NewWithInterface(tb, testr.Options{Verbosity: 0})
+	}
 	srv, err := server.New(server.Config{
 		Machine:          o.machine,
 		Policy:           pol,
@@ -160,6 +169,8 @@ func startServer(tb testing.TB, p *cpnptest.PKI, o serverOptions) *testServer {
 		Registerer:       s.registry,
 		TransportMetrics: s.metrics,
 		DupCache:         o.dupCache,
+		Upstreams:        o.upstreams,
+		Logger:           logger,
 	})
 	if err != nil {
 		tb.Fatalf("server.New: %v", err)
