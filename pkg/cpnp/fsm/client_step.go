@@ -73,9 +73,8 @@ type clientStep struct {
 	cause     string
 	actions   []Action
 	discarded bool
-	// ownTimers is true once o.Timers is this step's own map: the input
-	// order's map is shared until the first change (copy-on-write).
-	ownTimers bool
+	// timers is the copy-on-write of o.Timers.
+	timers cowTimers
 }
 
 // receive handles a message from the order's server. The client machine
@@ -152,7 +151,7 @@ func (s *clientStep) fire(id TimerID) {
 		s.discard(fmt.Sprintf("timer %s has no effect in state %s", id, s.o.State))
 		return
 	}
-	s.deleteTimer(id)
+	s.timers.delete(&s.o.Timers, id)
 	rule.handle(s, id)
 }
 
@@ -199,33 +198,15 @@ func (s *clientStep) moveToCode(to ClientState, reason string, code wire.StatusC
 }
 
 func (s *clientStep) startTimer(id TimerID, at time.Time) {
-	if !s.ownTimers || s.o.Timers == nil {
-		s.o.Timers = copyTimers(s.o.Timers, 1)
-		s.ownTimers = true
-	}
-	s.o.Timers[id] = at
+	s.timers.set(&s.o.Timers, id, at)
 	s.actions = append(s.actions, StartTimer{ID: id, At: at})
 }
 
 func (s *clientStep) stopTimer(id TimerID) {
 	if _, ok := s.o.Timers[id]; ok {
-		s.deleteTimer(id)
+		s.timers.delete(&s.o.Timers, id)
 		s.actions = append(s.actions, StopTimer{ID: id})
 	}
-}
-
-// deleteTimer removes the armed timer id from the order's own copy of the
-// timer map (copy-on-write); an order without timers has a nil map.
-func (s *clientStep) deleteTimer(id TimerID) {
-	if len(s.o.Timers) == 1 {
-		s.o.Timers, s.ownTimers = nil, true
-		return
-	}
-	if !s.ownTimers {
-		s.o.Timers = copyTimers(s.o.Timers, 0)
-		s.ownTimers = true
-	}
-	delete(s.o.Timers, id)
 }
 
 // stopNegotiationTimers disarms the timers that only matter while waiting

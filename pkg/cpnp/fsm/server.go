@@ -479,7 +479,7 @@ func (m Server) Open(ev MsgReceived) (ServerOrder, []Action, error) {
 	case ev.Fresh.Nonce == "":
 		return ServerOrder{}, nil, fmt.Errorf("%w: no fresh nonce", ErrCannotOpen)
 	}
-	s := &serverStep{m: m, at: ev.At, in: inputOf(msg.Method), ownTimers: true, acts: make([]Action, 0, stepActions)}
+	s := &serverStep{m: m, at: ev.At, in: inputOf(msg.Method), timers: cowTimers{own: true}, acts: make([]Action, 0, stepActions)}
 	s.o = ServerOrder{
 		CustomerOrderID: msg.CustomerOrderID,
 		ProviderOrderID: ev.Fresh.ProviderOrderID,
@@ -548,9 +548,8 @@ type serverStep struct {
 	acts      []Action
 	persisted bool
 	changed   bool
-	// ownTimers is true once o.Timers is this step's own map: the input
-	// order's map is shared until the first change (copy-on-write).
-	ownTimers bool
+	// timers is the copy-on-write of o.Timers.
+	timers cowTimers
 }
 
 func (s *serverStep) emit(a ...Action) { s.acts = append(s.acts, a...) }
@@ -585,11 +584,7 @@ func (s *serverStep) moveTo(to ServerState, cause, reason string, code wire.Stat
 }
 
 func (s *serverStep) startTimer(id TimerID, at time.Time) {
-	if !s.ownTimers || s.o.Timers == nil {
-		s.o.Timers = copyTimers(s.o.Timers, 1)
-		s.ownTimers = true
-	}
-	s.o.Timers[id] = at
+	s.timers.set(&s.o.Timers, id, at)
 	s.changed = true
 	s.emit(StartTimer{ID: id, At: at})
 }
@@ -598,23 +593,9 @@ func (s *serverStep) stopTimer(id TimerID) {
 	if _, ok := s.o.Timers[id]; !ok {
 		return
 	}
-	s.deleteTimer(id)
+	s.timers.delete(&s.o.Timers, id)
 	s.changed = true
 	s.emit(StopTimer{ID: id})
-}
-
-// deleteTimer removes the armed timer id from the order's own copy of the
-// timer map (copy-on-write); an order without timers has a nil map.
-func (s *serverStep) deleteTimer(id TimerID) {
-	if len(s.o.Timers) == 1 {
-		s.o.Timers, s.ownTimers = nil, true
-		return
-	}
-	if !s.ownTimers {
-		s.o.Timers = copyTimers(s.o.Timers, 0)
-		s.ownTimers = true
-	}
-	delete(s.o.Timers, id)
 }
 
 // accept records msg as the last legitimate incoming message of the current

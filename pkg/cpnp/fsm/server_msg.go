@@ -111,7 +111,7 @@ func (s *serverStep) onTimer(e TimerFired) {
 		s.discard("timer " + string(e.ID) + " fired before its deadline")
 		return
 	}
-	s.deleteTimer(e.ID)
+	s.timers.delete(&s.o.Timers, e.ID)
 	s.changed = true
 	s.dispatch(e)
 }

@@ -468,8 +468,39 @@ func cloneMessage(m *wire.Message) *wire.Message {
 // slice is allocated once.
 const stepActions = 8
 
+// cowTimers is the copy-on-write of an order's timer map within one step
+// of either machine: the input order's map is shared until the step first
+// changes it, which then works on its own copy.
+type cowTimers struct {
+	// own is true once the step's map is its own.
+	own bool
+}
+
+// set arms timer id at at in *m.
+func (c *cowTimers) set(m *map[TimerID]time.Time, id TimerID, at time.Time) {
+	if !c.own || *m == nil {
+		*m = copyTimers(*m, 1)
+		c.own = true
+	}
+	(*m)[id] = at
+}
+
+// delete removes the armed timer id from *m; an order without timers has a
+// nil map.
+func (c *cowTimers) delete(m *map[TimerID]time.Time, id TimerID) {
+	if len(*m) == 1 {
+		*m, c.own = nil, true
+		return
+	}
+	if !c.own {
+		*m = copyTimers(*m, 0)
+		c.own = true
+	}
+	delete(*m, id)
+}
+
 // copyTimers returns a new map holding the timers of m, with room for extra
-// more: the copy-on-write of an order's timers within a step.
+// more.
 func copyTimers(m map[TimerID]time.Time, extra int) map[TimerID]time.Time {
 	c := make(map[TimerID]time.Time, len(m)+extra)
 	maps.Copy(c, m)
