@@ -439,16 +439,15 @@ func appendDescription(b []byte, name string, c *Contact, asn uint32) []byte {
 	return append(b, '}')
 }
 
-// decodeStringAt is decodeString for a member inside information_elements.
+// decodeStringAt is decodeString for a member inside information_elements:
+// the path is spelled out only when decodeString reports an error.
 func decodeStringAt(path memberPath, v []byte) (string, *ValidationError) {
-	if v[0] != '"' {
-		return "", wrongType(path.String(), "a string", v)
+	if v[0] == '"' {
+		if s, err := unquote(v); err == nil {
+			return s, nil
+		}
 	}
-	s, err := unquote(v)
-	if err != nil {
-		return "", newError(path.String(), CodeSyntax, "invalid JSON string: "+err.Error())
-	}
-	return s, nil
+	return decodeString(path.String(), v)
 }
 
 // memberPath is the path of a member inside information_elements
