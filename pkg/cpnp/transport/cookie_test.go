@@ -17,6 +17,7 @@ limitations under the License.
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"net/netip"
@@ -84,18 +85,16 @@ func TestCookieParsers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got, ok := helloVerifyCookie(tc.data)
-			if ok != (tc.hvr != nil) || !equalBytes(got, tc.hvr) {
+			if ok != (tc.hvr != nil) || !bytes.Equal(got, tc.hvr) {
 				t.Errorf("helloVerifyCookie: got %q %v, want %q", got, ok, tc.hvr)
 			}
 			got, ok = clientHelloCookie(tc.data)
-			if ok != (tc.hello != nil) || !equalBytes(got, tc.hello) {
+			if ok != (tc.hello != nil) || !bytes.Equal(got, tc.hello) {
 				t.Errorf("clientHelloCookie: got %q %v, want %q", got, ok, tc.hello)
 			}
 		})
 	}
 }
-
-func equalBytes(a, b []byte) bool { return string(a) == string(b) }
 
 // Reference: DESIGN §4 "DTLS admission"; RFC 6347 §4.2.1: at the global
 // cap, handshakes whose client returned the cookie are evicted only when no
