@@ -202,7 +202,7 @@ func (u *upstreams) close() {
 	_ = u.mux.Close()
 }
 
-// handler returns the Mux Handler of the child orders of upstream: it
+// childHandler returns the Mux Handler of the child orders of upstream: it
 // posts the message to the loop without blocking.
 func (s *Server) childHandler(upstream string) client.Handler {
 	return func(msg wire.Message, _ time.Time) {
@@ -392,7 +392,7 @@ func sameNodes(a, b []cpd.CustomerNode) bool {
 }
 
 // amount is the capacity a value stands for: fixed, else its upper bound,
-// else its lower bound (as the policy accounts, record.go bps).
+// else its lower bound (as the policy accounts; record.go bps rounds it).
 func amount(v cpd.Value) float64 {
 	if f, ok := v.FixedValue(); ok {
 		return f
@@ -497,15 +497,12 @@ func (s *Server) childTransition(st *step, t fsm.ChildTransition) {
 	if !s.log.Enabled() {
 		return
 	}
-	kv := []any{keyUpstream, "", keyChildOrderID, "", "from", t.Transition.From, keyState, t.Transition.To,
-		keyEvent, t.Transition.Reason, "cause", t.Transition.Cause, "at", t.Transition.At.UTC().Format(time.RFC3339Nano)}
+	var upstream, coid string
 	if c := st.e.rec.Order.Child; c != nil {
-		kv[1], kv[3] = c.Upstream, c.Order.CustomerOrderID
+		upstream, coid = c.Upstream, c.Order.CustomerOrderID
 	}
-	if t.Transition.StatusCode != 0 {
-		kv = append(kv, "statusCode", int(t.Transition.StatusCode))
-	}
-	s.log.Info("Child order changed state", s.orderKeys(st.e, kv...)...)
+	kv := append(make([]any, 0, 16), keyUpstream, upstream, keyChildOrderID, coid)
+	s.log.Info("Child order changed state", s.orderKeys(st.e, transitionKeys(kv, t.Transition)...)...)
 }
 
 // sendChild hands a message of e's child order to its upstream once write

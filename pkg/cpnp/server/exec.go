@@ -54,7 +54,7 @@ type step struct {
 	// effects is set by any action whose effect must follow the write
 	// (fsm's effect actions: Send, Reserve, Release, Commit, Consult,
 	// Activation, Alarm, child actions). A Persist without one is a
-	// deferrable write (see deferred.go).
+	// deferrable write (see Server.deferrable, writes.go).
 	effects bool
 	depth   int
 	// childSends are the SendChild actions of the step (§8.8).
@@ -169,13 +169,20 @@ func (s *Server) orderKeys(e *entry, kv ...any) []any {
 func (s *Server) transition(st *step, t fsm.Transition) {
 	st.lastReason = t.Reason
 	if s.log.Enabled() {
-		kv := []any{"from", t.From, keyState, t.To, keyEvent, t.Reason, "cause", t.Cause, "at", t.At.UTC().Format(time.RFC3339Nano)}
-		if t.StatusCode != 0 {
-			kv = append(kv, "statusCode", int(t.StatusCode))
-		}
-		s.log.Info("Order changed state", s.orderKeys(st.e, kv...)...)
+		s.log.Info("Order changed state", s.orderKeys(st.e, transitionKeys(make([]any, 0, 12), t)...)...)
 	}
 	s.m.transition(t.Reason)
+}
+
+// transitionKeys appends the log keys of t (§12.1: the event, its cause
+// and timestamp) to kv: the line of an order's transition and of its child
+// order's (childTransition).
+func transitionKeys(kv []any, t fsm.Transition) []any {
+	kv = append(kv, "from", t.From, keyState, t.To, keyEvent, t.Reason, "cause", t.Cause, "at", t.At.UTC().Format(time.RFC3339Nano))
+	if t.StatusCode != 0 {
+		kv = append(kv, "statusCode", int(t.StatusCode))
+	}
+	return kv
 }
 
 // discarded logs an input the machine dropped (§10, §11.3, §13).

@@ -42,7 +42,7 @@ const (
 	dropUnknownFail     = "unknown_fail"     // a FAIL for no known order is never answered
 	dropRandomFailure   = "random_failure"   // Config.Rand failed
 	dropShuttingDown    = "shutting_down"    // arrived while the engine stopped
-	dropUnexpected      = "unexpected_child" // child-order actions while recursion is not wired
+	dropUnexpected      = "unexpected_child" // a child-order message for an upstream not configured
 )
 
 // metrics are the engine's Prometheus metrics. They always exist (so the
@@ -141,9 +141,6 @@ func newMetrics() *metrics {
 	for _, k := range []string{"timer", "repeat"} {
 		m.retransmitted.WithLabelValues(k)
 	}
-	for _, oc := range outcomes {
-		m.completed.WithLabelValues(oc)
-	}
 	for c := wire.StatusCode(1); c.Valid(); c++ {
 		m.fails.WithLabelValues(strconv.Itoa(int(c)))
 	}
@@ -152,6 +149,7 @@ func newMetrics() *metrics {
 		m.sentBy[meth] = m.sent.WithLabelValues(meth.String())
 	}
 	m.transitionsBy = make(map[string]prometheus.Counter)
+	// This also starts every outcome of negotiations_completed_total at 0.
 	m.completedBy = make(map[string]prometheus.Counter, len(outcomes))
 	for reason, oc := range outcomes {
 		m.completedBy[reason] = m.completed.WithLabelValues(oc)
@@ -188,14 +186,17 @@ func (m *metrics) register(r prometheus.Registerer, tm *transport.Metrics, pol p
 
 func (m *metrics) drop(reason string) { m.dropped.WithLabelValues(reason).Inc() }
 
-// receivedMsg counts a message received (only the loop calls it).
-func (m *metrics) receivedMsg(meth wire.Method) {
+// byMethod returns the counter of vec for meth: its child resolved in
+// newMetrics (by) for the methods 1..11, else looked up in vec.
+func byMethod(by *[wire.MethodActivate + 1]prometheus.Counter, vec *prometheus.CounterVec, meth wire.Method) prometheus.Counter {
 	if meth >= wire.MethodQuotation && meth <= wire.MethodActivate {
-		m.receivedBy[meth].Inc()
-		return
+		return by[meth]
 	}
-	m.received.WithLabelValues(meth.String()).Inc()
+	return vec.WithLabelValues(meth.String())
 }
+
+// receivedMsg counts a message received (only the loop calls it).
+func (m *metrics) receivedMsg(meth wire.Method) { byMethod(&m.receivedBy, m.received, meth).Inc() }
 
 // transition counts an order transition and, when it ends a cycle, its
 // outcome. Only the loop calls it: it owns transitionsBy.
@@ -212,11 +213,7 @@ func (m *metrics) transition(reason string) {
 }
 
 func (m *metrics) sentMsg(msg wire.Message) {
-	if msg.Method >= wire.MethodQuotation && msg.Method <= wire.MethodActivate {
-		m.sentBy[msg.Method].Inc()
-	} else {
-		m.sent.WithLabelValues(msg.Method.String()).Inc()
-	}
+	byMethod(&m.sentBy, m.sent, msg.Method).Inc()
 	if msg.Method == wire.MethodFail {
 		m.fails.WithLabelValues(strconv.Itoa(int(msg.StatusCode))).Inc()
 	}

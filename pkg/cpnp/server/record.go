@@ -113,12 +113,7 @@ func capacityOf(c cpd.CPD) (in, out int64) {
 }
 
 func bps(v cpd.Value) int64 {
-	f, ok := v.FixedValue()
-	if !ok {
-		if f, ok = v.Max(); !ok {
-			f, _ = v.Min()
-		}
-	}
+	f := amount(v)
 	switch {
 	case !(f > 0):
 		return 0

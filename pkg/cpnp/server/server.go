@@ -91,7 +91,7 @@ type Server struct {
 	fails      *session.FailLimiter
 	writeSeq   uint64
 	waiting    map[*entry]struct{}
-	// dirty holds the orders whose write is deferred (deferred.go);
+	// dirty holds the orders whose write is deferred (writes.go);
 	// flushTimer commits them after DeferredFlushDelay when flushArmed.
 	dirty      map[*entry]struct{}
 	flushTimer clock.Timer

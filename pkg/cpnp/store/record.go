@@ -243,12 +243,13 @@ func appendRecord(dst []byte, rev uint64, value []byte, index map[string]string)
 	}
 	b = binary.AppendUvarint(b, uint64(len(value)))
 	b = append(b, value...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable))
+	return appendCRC(b, start)
 }
 
-// appendCRC appends the CRC-32C of b to b.
-func appendCRC(b []byte) []byte {
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+// appendCRC appends the CRC-32C of b[start:], the record that starts at
+// start, to b.
+func appendCRC(b []byte, start int) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], crcTable))
 }
 
 // decoder reads the fields of an encoded record; the first error sticks.

@@ -131,7 +131,7 @@ func TestDecodeRecordCorrupt(t *testing.T) {
 
 func encodeRaw(body []byte) []byte {
 	b := append([]byte(nil), body...)
-	return appendCRC(b)
+	return appendCRC(b, 0)
 }
 
 func flip(b []byte, i int) []byte {
