@@ -157,7 +157,8 @@ func summaryOf(r *record, now time.Time) OrderSummary {
 		f := *o.Failure
 		s.Failure = &f
 	}
-	if _, at, ok := o.NextDeadline(); ok {
+	// The child order's timers are this order's too (nextTimer, §8.8).
+	if _, at, _, ok := nextTimer(o); ok {
 		s.NextDeadline = &at
 	}
 	s.Child = childSummaryOf(o)

@@ -205,3 +205,24 @@ func TestDeadlineHeap(t *testing.T) {
 		t.Errorf("pop order (-want +got):\n%s", diff)
 	}
 }
+
+// TestSummaryNextDeadlineIncludesChild checks that the admin API's next
+// deadline of an order is the earliest timer armed for it, its child
+// order's included (the loop wakes the order for both, nextTimer).
+// Reference: RFC 8921 §8.5, §8.8.
+func TestSummaryNextDeadlineIncludesChild(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	own, child := now.Add(time.Minute), now.Add(10*time.Second)
+	r := &record{Order: fsm.ServerOrder{
+		Timers: map[fsm.TimerID]time.Time{fsm.TimerValidity: own},
+		Child:  &fsm.ChildOrder{Order: fsm.ClientOrder{Timers: map[fsm.TimerID]time.Time{fsm.TimerRetransmit: child}}},
+	}}
+	if got := summaryOf(r, now).NextDeadline; got == nil || !got.Equal(child) {
+		t.Errorf("next deadline with a child timer: got %v, want %v", got, child)
+	}
+	r.Order.Child = nil
+	if got := summaryOf(r, now).NextDeadline; got == nil || !got.Equal(own) {
+		t.Errorf("next deadline without a child: got %v, want %v", got, own)
+	}
+}
