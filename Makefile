@@ -137,6 +137,7 @@ define BENCH_RATIOS
 	for (i = 3; i < NF; i += 2) v[name "|" $$(i + 1)] = $$i
 }
 function verdict(ok) { return ok ? "meets the target" : "BELOW THE TARGET" }
+function measured(k) { return (k in v) && v[k] > 0 }
 END {
 	if (!("echo|msgs/s" in v) || !("negotiation|negotiations/s" in v)) { print "make bench: no BenchmarkE2E results"; exit }
 	print ""; print "End-to-end figures (BenchmarkE2E, this run, this machine):"
@@ -146,9 +147,19 @@ END {
 	r = v["negotiation-latency|p99-ms"] / v["echo-latency|p99-ms"]
 	printf "  latency     negotiation p50 %.3f ms, p99 %.3f ms vs 3 echo round trips p50 %.3f ms, p99 %.3f ms: p99 ratio %.2f (target <= 3, %s)\n", \
 		v["negotiation-latency|p50-ms"], v["negotiation-latency|p99-ms"], v["echo-latency|p50-ms"], v["echo-latency|p99-ms"], r, verdict(r <= 3)
+	if ("negotiation-wire|negotiations/s" in v) {
+		r = v["negotiation-wire|negotiations/s"] * 6 / v["echo|msgs/s"]
+		q = v["negotiation-wire-latency|p99-ms"] / v["echo-latency|p99-ms"]
+		printf "  server alone (wire-level client, no client engine): %.0f negotiations/s, ratio %.3f; p50 %.3f ms, p99 %.3f ms, p99 ratio %.2f\n", \
+			v["negotiation-wire|negotiations/s"], r, v["negotiation-wire-latency|p50-ms"], v["negotiation-wire-latency|p99-ms"], q
+	}
+	if (!measured("handshake|handshakes/s") || !measured("handshake-flood|handshakes/s")) print "  handshakes  not measured in this run"
+	else {
 	r = v["handshake-flood|handshakes/s"] / v["handshake|handshakes/s"]
 	printf "  handshakes  %.1f/s during a flood (%.0f ClientHellos/s) vs %.1f/s without: ratio %.2f (target >= 0.8, %s)\n", \
 		v["handshake-flood|handshakes/s"], v["handshake-flood|flood-attempts/s"], v["handshake|handshakes/s"], r, verdict(r >= 0.8)
+	}
+	if (!measured("idle-association|heap-B/assoc")) { print "  idle        not measured in this run"; exit }
 	r = v["idle-association|heap-B/assoc"] / 1024
 	printf "  idle        %.1f KB heap (+ %.1f KB goroutine stacks) per idle association on the server (target <= 60 KB heap, %s)\n", \
 		r, v["idle-association|stack-B/assoc"] / 1024, verdict(r <= 60)

@@ -71,6 +71,7 @@ type benchFixture struct {
 	srv      *testServer
 	echo     string
 	echoConn []transport.Conn
+	wireConn []transport.Conn // associations with the server engine for wireNegotiate
 	clients  []*testClient
 	seq      atomic.Uint64
 	quote    wire.Message // a QUOTATION, the echoed message
@@ -110,6 +111,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	fx.echo = l.Addr().String()
 	for range benchConns {
 		fx.echoConn = append(fx.echoConn, fx.dial(b, fx.echo))
+		fx.wireConn = append(fx.wireConn, fx.dial(b, fx.srv.addr))
 		c := startClient(b, fx.p, fx.srv.addr, clientOptions{
 			cert: certOf(fx.p, idAcme), quiet: true, noEvents: true,
 			// negotiate subscribes to each order, which sees about 6 events;
@@ -196,6 +198,74 @@ func (fx *benchFixture) negotiate(c *testClient) (time.Duration, error) {
 	}
 }
 
+// wireNegotiate runs Figure 6 on the association c with a wire-level
+// client: it encodes, writes, reads and decodes the six messages itself
+// (QUOTATION; PROCESSING and OFFER read; PROCESSING and ACCEPT written; ACK
+// read) and keeps no state beyond the exchange, like the echo client does.
+// It returns the duration from the QUOTATION's write to the ACK's read.
+// With it the figure is the server engine's alone: the client engine's own
+// cost (its loop, store, timers and event delivery) is not in it.
+func (fx *benchFixture) wireNegotiate(c transport.Conn) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	n := fx.seq.Add(1)
+	q := wire.Message{Version: wire.Version, Method: wire.MethodQuotation, Seq: 1, TransactionID: newHex(),
+		CustomerOrderID: "co-wire-" + strconv.FormatUint(n, 10), ExpectedResponseTime: ptr(time.Now().Add(time.Hour)),
+		RequestedCPD: ptr(benchCPD())}
+	start := time.Now()
+	send := func(m wire.Message) error {
+		data, err := wire.Encode(m)
+		if err != nil {
+			return err
+		}
+		return c.WriteMessage(ctx, data)
+	}
+	// await reads until a message of method want for this transaction,
+	// skipping the server's PROCESSING (§9.2.1); a FAIL ends the exchange.
+	await := func(want wire.Method) (wire.Message, error) {
+		for {
+			data, err := c.ReadMessage(ctx)
+			if err != nil {
+				return wire.Message{}, err
+			}
+			m, err := wire.Decode(data)
+			switch {
+			case err != nil:
+				return wire.Message{}, err
+			case m.TransactionID != q.TransactionID:
+				return wire.Message{}, fmt.Errorf("%s for transaction %s, want %s", m.Method, m.TransactionID, q.TransactionID)
+			case m.Method == want:
+				return m, nil
+			case m.Method != wire.MethodProcessing:
+				return wire.Message{}, fmt.Errorf("%s (status %d) while waiting for %s", m.Method, m.StatusCode, want)
+			}
+		}
+	}
+	if err := send(q); err != nil {
+		return 0, err
+	}
+	offer, err := await(wire.MethodOffer)
+	if err != nil {
+		return 0, fmt.Errorf("order %s: %w", q.CustomerOrderID, err)
+	}
+	ref := wire.Message{Version: wire.Version, TransactionID: q.TransactionID, CustomerOrderID: q.CustomerOrderID,
+		ProviderOrderID: offer.ProviderOrderID}
+	processing := ref
+	processing.Method, processing.Seq = wire.MethodProcessing, 2
+	accept := ref
+	accept.Method, accept.Seq, accept.Nonce, accept.AcceptedCPD = wire.MethodAccept, 3, offer.Nonce, offer.OfferedCPD
+	if err := send(processing); err != nil {
+		return 0, err
+	}
+	if err := send(accept); err != nil {
+		return 0, err
+	}
+	if _, err := await(wire.MethodAck); err != nil {
+		return 0, fmt.Errorf("order %s: %w", q.CustomerOrderID, err)
+	}
+	return time.Since(start), nil
+}
+
 // parallel runs n operations spread over workers goroutines, op(w) for
 // worker w, and returns the elapsed time.
 func parallel(b *testing.B, workers, n int, op func(w int) error) time.Duration {
@@ -243,6 +313,12 @@ func percentiles(b *testing.B, d []time.Duration) {
 //	                     negotiations/s (ratio target: ×6 ≥ 0.5 × echo msgs/s)
 //	echo-latency         3 sequential echo round trips (6 messages): p50, p99
 //	negotiation-latency  one negotiation at a time: p50, p99 (target p99 ≤ 3×)
+//	negotiation-wire     as negotiation, but each client is wire-level
+//	                     (wireNegotiate: no client engine), so that the
+//	                     figure is the server engine's alone; printed for
+//	                     information next to the targets' figures
+//	negotiation-wire-latency
+//	                     one such negotiation at a time: p50, p99
 //	handshake            mutual-auth DTLS handshakes with the server engine
 //	handshake-flood      the same during a flood of stalled ClientHellos from
 //	                     200 sources (target ≥ 0.8× without)
@@ -283,6 +359,16 @@ func BenchmarkE2E(b *testing.B) {
 		b.ReportMetric(rate*msgsPerNegotiation, "msgs/s")
 		b.ReportMetric(float64(fx.srv.store.Stats().Commits-commits)/float64(b.N), "fsyncs/negotiation")
 	})
+	b.Run("negotiation-wire", func(b *testing.B) {
+		b.ReportAllocs()
+		elapsed := parallel(b, benchConns, b.N, func(w int) error {
+			_, err := fx.wireNegotiate(fx.wireConn[w])
+			return err
+		})
+		rate := float64(b.N) / elapsed.Seconds()
+		b.ReportMetric(rate, "negotiations/s")
+		b.ReportMetric(rate*msgsPerNegotiation, "msgs/s")
+	})
 	b.Run("echo-latency", func(b *testing.B) {
 		d := make([]time.Duration, 0, b.N)
 		for range b.N {
@@ -300,6 +386,17 @@ func BenchmarkE2E(b *testing.B) {
 		d := make([]time.Duration, 0, b.N)
 		for range b.N {
 			took, err := fx.negotiate(fx.clients[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			d = append(d, took)
+		}
+		percentiles(b, d)
+	})
+	b.Run("negotiation-wire-latency", func(b *testing.B) {
+		d := make([]time.Duration, 0, b.N)
+		for range b.N {
+			took, err := fx.wireNegotiate(fx.wireConn[0])
 			if err != nil {
 				b.Fatal(err)
 			}
