@@ -126,7 +126,7 @@ func (g *globalOptions) openState() (*client.BoltStore, error) {
 	if err := os.MkdirAll(filepath.Dir(g.state), 0o700); err != nil {
 		return nil, fmt.Errorf("state file %s: %w", g.state, err)
 	}
-	bs, err := client.OpenBoltStore(g.state, store.Options{LockTimeout: 2 * time.Second})
+	bs, err := client.OpenBoltStore(g.state, store.Options{LockTimeout: 2 * time.Second, NoJournal: true}) // short-lived CLI: no 64 MiB journal per state file
 	if err != nil {
 		if errors.Is(err, store.ErrInUse) {
 			return nil, fmt.Errorf("state file %s is in use by another cpnpctl: %w", g.state, err)

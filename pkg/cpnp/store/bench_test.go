@@ -19,10 +19,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -50,9 +52,20 @@ func benchOps(n uint64) []Op {
 	return []Op{Put("orders", id, benchOrder, map[string]string{"provider": id, "cancel": IndexKey("acme", id, "t1")})}
 }
 
-func openBench(b *testing.B) *Store {
+// benchModes are the commit paths compared in one run: the journal (one
+// fdatasync of a preallocated file per commit) and NoJournal (one synced
+// bbolt transaction per commit).
+var benchModes = []struct {
+	name string
+	opts Options
+}{
+	{"journal", Options{}},
+	{"nojournal", Options{NoJournal: true}},
+}
+
+func openBench(b *testing.B, opts Options) *Store {
 	b.Helper()
-	s, err := Open(b.TempDir(), Options{})
+	s, err := Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +79,13 @@ func openBench(b *testing.B) *Store {
 // fsync per write: the ratio is what group commit buys (DESIGN §4: the
 // engine never pays one fsync per message).
 func BenchmarkWriteGroupCommit(b *testing.B) {
-	s := openBench(b)
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) { benchWriteGroupCommit(b, m.opts) })
+	}
+}
+
+func benchWriteGroupCommit(b *testing.B, opts Options) {
+	s := openBench(b, opts)
 	var n atomic.Uint64
 	b.SetParallelism(benchSubmitters)
 	b.ReportAllocs()
@@ -83,12 +102,13 @@ func BenchmarkWriteGroupCommit(b *testing.B) {
 	b.StopTimer()
 	st := s.Stats()
 	b.ReportMetric(float64(st.Acknowledged)/float64(max(st.Commits, 1)), "writes/fsync")
+	b.ReportMetric(float64(st.Commits)/b.Elapsed().Seconds(), "commits/s")
 }
 
 // BenchmarkWriteOneFsyncEach is the baseline: the same submitters, each
 // write in its own bbolt transaction (db.Update, one fsync each).
 func BenchmarkWriteOneFsyncEach(b *testing.B) {
-	s := openBench(b)
+	s := openBench(b, Options{NoJournal: true})
 	var n atomic.Uint64
 	b.SetParallelism(benchSubmitters)
 	b.ReportAllocs()
@@ -111,7 +131,13 @@ func BenchmarkWriteOneFsyncEach(b *testing.B) {
 // disk; ns/op is the throughput of the whole pipeline, including the final
 // flush.
 func BenchmarkWriteAsyncOneSubmitter(b *testing.B) {
-	s := openBench(b)
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) { benchWriteAsyncOneSubmitter(b, m.opts) })
+	}
+}
+
+func benchWriteAsyncOneSubmitter(b *testing.B, opts Options) {
+	s := openBench(b, opts)
 	var acked atomic.Uint64
 	done := func(err error) {
 		if err != nil {
@@ -136,4 +162,54 @@ func BenchmarkWriteAsyncOneSubmitter(b *testing.B) {
 	}
 	st := s.Stats()
 	b.ReportMetric(float64(st.Acknowledged)/float64(max(st.Commits, 1)), "writes/fsync")
+}
+
+// BenchmarkWriteSyncLatency: one caller, one WriteSync at a time (cpnpctl,
+// and the server engine when it is idle): every write pays a whole commit.
+// It reports the latency percentiles of one WriteSync and the commits per
+// second, and allocs/op is the allocation of one durable write including
+// its share of the checkpoints.
+func BenchmarkWriteSyncLatency(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			s := openBench(b, m.opts)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				start := time.Now()
+				if err := s.WriteSync(ctx, benchOps(uint64(i))...); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) }
+			b.ReportMetric(pct(0.50), "p50-µs")
+			b.ReportMetric(pct(0.99), "p99-µs")
+			st := s.Stats()
+			b.ReportMetric(float64(st.Commits)/b.Elapsed().Seconds(), "commits/s")
+			b.ReportMetric(float64(st.Checkpoints), "checkpoints")
+		})
+	}
+}
+
+// BenchmarkOpenNew is the cost of creating a store in an empty directory,
+// journal included (it is zero-filled and synced once).
+func BenchmarkOpenNew(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			for range b.N {
+				s, err := Open(b.TempDir(), m.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

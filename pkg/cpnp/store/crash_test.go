@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -39,6 +40,7 @@ import (
 const (
 	crashEnvDir   = "CPNP_STORE_CRASH_DIR"
 	crashEnvRound = "CPNP_STORE_CRASH_ROUND"
+	crashEnvMode  = "CPNP_STORE_CRASH_MODE"
 	crashWriters  = 4
 	// crashChildLimit ends an orphaned child.
 	crashChildLimit = 2 * time.Minute
@@ -82,7 +84,13 @@ func TestCrashChild(t *testing.T) {
 		fmt.Printf("ERR round: %v\n", err)
 		os.Exit(2)
 	}
-	s, err := store.Open(dir, store.Options{QueueSize: 256})
+	opts := crashOptions(os.Getenv(crashEnvMode))
+	opts.QueueSize = 256
+	if opts.CheckpointInterval != 0 {
+		// Vary the checkpoint rhythm so that kills land in every phase.
+		opts.CheckpointInterval = time.Duration(1+round%5) * time.Millisecond
+	}
+	s, err := store.Open(dir, opts)
 	if err != nil {
 		fmt.Printf("ERR open: %v\n", err)
 		os.Exit(2)
@@ -119,27 +127,50 @@ func TestCrashChild(t *testing.T) {
 // child process writes with group commit and is SIGKILLed mid-stream; every
 // write it acknowledged is present and intact, the file is consistent, and
 // no write is durable unless every earlier write of the same writer is.
+//
+// In journal mode (a 1 MiB journal, so that it wraps every few hundred
+// commits, and checkpoints every few milliseconds) the kills land at
+// random points, during commits, checkpoints and wraps; every acknowledged
+// write must still be there after the journal replay, with its revision
+// and index entries, and only whole submissions.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	dir := t.TempDir()
-	acked := map[int][]string{}
-	for round, killAfter := range []int{200, 1000, 3000} {
-		acked[round] = runAndKill(t, dir, round, killAfter)
-		if t.Failed() {
-			return
-		}
-		verifyCrash(t, dir, acked)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
+	tests := map[string][]int{
+		"nojournal": {200, 1000, 3000},
+		"journal":   {200, 700 + rng.IntN(500), 1500 + rng.IntN(1500), 3000 + rng.IntN(2000), 10 + rng.IntN(100)},
 	}
+	for mode, kills := range tests {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			acked := map[int][]string{}
+			for round, killAfter := range kills {
+				acked[round] = runAndKill(t, dir, mode, round, killAfter)
+				if t.Failed() {
+					return
+				}
+				verifyCrash(t, dir, crashOptions(mode), acked)
+			}
+		})
+	}
+}
+
+// crashOptions are the Options of a crash test mode.
+func crashOptions(mode string) store.Options {
+	if mode == "journal" {
+		return store.Options{JournalSize: store.MinJournalSize, CheckpointInterval: time.Millisecond}
+	}
+	return store.Options{NoJournal: true}
 }
 
 // runAndKill runs the child for round, SIGKILLs it once it has printed
 // killAfter acknowledgements, and returns every acknowledged ID it printed.
-func runAndKill(t *testing.T, dir string, round, killAfter int) []string {
+func runAndKill(t *testing.T, dir, mode string, round, killAfter int) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvRound+"="+strconv.Itoa(round))
+	cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvRound+"="+strconv.Itoa(round), crashEnvMode+"="+mode)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -185,9 +216,10 @@ func runAndKill(t *testing.T, dir string, round, killAfter int) []string {
 }
 
 // verifyCrash reopens the store after a kill and checks every round so far.
-func verifyCrash(t *testing.T, dir string, acked map[int][]string) {
+func verifyCrash(t *testing.T, dir string, opts store.Options, acked map[int][]string) {
 	t.Helper()
-	s, err := store.Open(dir, store.Options{})
+	opts.CheckpointInterval = 0
+	s, err := store.Open(dir, opts)
 	if err != nil {
 		t.Fatalf("reopen after kill: got error %v, want nil", err)
 	}
@@ -215,6 +247,10 @@ func verifyCrash(t *testing.T, dir string, acked map[int][]string) {
 			}
 			if cursor[w], err = strconv.Atoi(string(rec.Value)); err != nil {
 				t.Fatalf("round %d writer %d cursor %q: %v", round, w, rec.Value, err)
+			}
+			// The cursor is put once by every submission of its writer.
+			if want := uint64(cursor[w] + 1); rec.Revision != want {
+				t.Errorf("round %d writer %d cursor %d: got revision %d, want %d", round, w, cursor[w], rec.Revision, want)
 			}
 		}
 		lost := 0
@@ -252,8 +288,8 @@ func verifyCrash(t *testing.T, dir string, acked map[int][]string) {
 					t.Errorf("round %d: %s (cursor %d): got error %v, want the record", round, id, c, err)
 					continue
 				}
-				if !bytes.Equal(rec.Value, crashValue(id, i)) {
-					t.Errorf("round %d: %s: value differs from what was written", round, id)
+				if !bytes.Equal(rec.Value, crashValue(id, i)) || rec.Revision != 1 {
+					t.Errorf("round %d: %s: value or revision %d differs from what was written", round, id, rec.Revision)
 				}
 				if one, err := s.LookupOne("orders", "provider", "p-"+id); err != nil || one.ID != id {
 					t.Errorf("round %d: LookupOne(provider=p-%s): got %q, %v, want the record", round, id, one.ID, err)

@@ -46,16 +46,19 @@ limitations under the License.
 // The server engine runs on one goroutine that must never wait for an fsync
 // per message. Write (and TryWrite) only queue a submission, an atomic list
 // of Ops, and return. One committer goroutine takes every submission waiting
-// in the queue, applies them all in one bbolt read-write transaction (one
-// fsync), and then calls each submission's done callback in submission
-// order. The busier the engine, the more submissions share an fsync, so
-// throughput does not collapse to one fsync per message. WriteSync is the
-// blocking form for callers such as cpnpctl.
+// in the queue, commits them all at once (one fdatasync of the journal, see
+// below; with Options.NoJournal one bbolt read-write transaction), and then
+// calls each submission's done callback in submission order. The busier the
+// engine, the more submissions share an fsync, so throughput does not
+// collapse to one fsync per message. WriteSync is the blocking form for
+// callers such as cpnpctl.
 //
-// Guarantees:
+// Guarantees (both modes):
 //   - Durability: done(nil) is called only after the commit, including its
-//     fsync, returned. bbolt runs with NoSync false; only the freelist is not
-//     synced (it is rebuilt at open).
+//     fsync, returned: the batch's journal frame was written and
+//     fdatasynced (NoJournal: the bbolt transaction committed, bbolt runs
+//     with NoSync false; only the freelist is not synced, it is rebuilt at
+//     open).
 //   - Ordering: submissions are committed in the order they were accepted,
 //     and done callbacks run in that order. When a submission is
 //     acknowledged, every earlier submission has been called back and each
@@ -70,18 +73,84 @@ limitations under the License.
 //     with ErrQueueFull), and TryWrite fails at once with ErrQueueFull so
 //     that an engine can drop the datagram and let the peer retransmit
 //     (§11.4).
-//   - Failure: if a commit fails with unknown durability (I/O or fsync
-//     error) the Store fails for good: pending and later writes get
-//     ErrFailed and the process should reopen the store, which recovers the
-//     last committed state. A submission that would grow the file beyond
-//     Options.MaxSize fails with ErrFull and changes nothing; the others of
-//     its batch are then committed one by one.
+//   - Failure: if a commit fails with unknown durability (an I/O or fsync
+//     error of the journal or of bbolt, including a checkpoint's) the Store
+//     fails for good: pending and later writes get ErrFailed and the
+//     process should reopen the store, which recovers the last committed
+//     state from the data file and the journal. A write reported failed
+//     this way may still turn out durable. A submission that would grow the
+//     file beyond Options.MaxSize fails with ErrFull and changes nothing,
+//     while its batch neighbours commit. In journal mode this is decided
+//     when the submission is journaled, never after it was acknowledged,
+//     from a deliberately high estimate (the file's used size, plus twice
+//     the bytes and two pages per record of everything not yet
+//     checkpointed, rounded up as bbolt grows its file), so a store close
+//     to MaxSize refuses some writes that would have fitted.
 //   - Close flushes: every accepted submission is committed and called back
 //     before Close returns.
 //
 // Reads (Get, Lookup, Scan) see committed data only, not writes still in
 // the queue; an engine that needs read-your-writes keeps its live orders in
-// memory, which it must do anyway.
+// memory, which it must do anyway. In journal mode Get reads the overlay
+// (below) first; Lookup, LookupOne, Scan (before each chunk) and Check
+// first run a checkpoint, so they cost a bbolt commit when acknowledged
+// writes are waiting (the server engine scans only at startup; cpnpctl uses
+// NoJournal). After the Store failed they return ErrFailed.
+//
+// # Journal
+//
+// By default a commit costs one pwrite and one fdatasync of a preallocated
+// write-ahead journal, "<data file>.journal" (cpnp.db.journal), instead of
+// a bbolt transaction (two fsyncs, page allocation). The committer
+// evaluates each op against the current state to its final physical
+// record (revision, value, index keys), writes the batch as one frame and
+// fdatasyncs it, publishes the records to an in-memory overlay, then calls
+// the done callbacks. The overlay holds the records' encoded form in the
+// frame's own buffer, never the caller's Value or Index, which the caller
+// may reuse once called back. A checkpointer goroutine applies the overlay
+// to bbolt every Options.CheckpointInterval (default 100 ms; sooner when
+// 4096 records wait or half the journal was written) in synced
+// transactions of at most MaxBatchOps records, the last of which records
+// the applied LSN in the meta bucket, and drops what it applied from the
+// overlay. When the next frame does not fit, the committer
+// checkpoints everything and starts a new cycle at the start of the file; a
+// batch larger than the whole journal is committed directly to bbolt after
+// a checkpoint. Close runs a final checkpoint.
+//
+// File format 1 (JournalFormat), all integers big endian, CRC-32C:
+//
+//	0     header slot A: "CPNPJRNL" | format u32 | 0 u32 | start LSN u64 | CRC of the 24 bytes before
+//	2048  header slot B (same layout)
+//	4096  frames, each at a multiple of 4096 bytes:
+//	      LSN u64 | length u32 | CRC of LSN, length and payload | payload | zero padding
+//	payload: count uvarint, then count x (type byte 1 put / 2 delete | kind | id | put: record)
+//
+// where kind, id and record are uvarint-length-prefixed and record is the
+// record encoding stored in bbolt (its own CRC included). The valid slot
+// with the higher start LSN is current; a new cycle writes the other slot
+// (after everything before it is applied to bbolt) and fdatasyncs it, so a
+// header torn by a power loss leaves the previous one. The file is created
+// full size (default 64 MiB, Options.JournalSize) by writing zeros, fsynced
+// and renamed into place, and never changes size, so that every later
+// fdatasync is a pure data overwrite. Frames are block-aligned so that a
+// commit never rewrites the block of an acknowledged frame.
+//
+// Recovery at Open reads the current header, then frames in order while
+// each has the next LSN and a valid CRC, stopping at the first that does
+// not: a torn or garbage frame, or a stale frame of the previous cycle, was
+// never acknowledged, nor was anything after it. Every frame with an LSN
+// above the applied LSN is replayed into bbolt, in synced transactions of
+// whole frames (idempotent: frames hold final records, so a checkpoint
+// interrupted between its transactions is simply redone; MaxSize is not
+// enforced for them). A data file written without a journal opens and gets one. A
+// missing or unreadable journal is recreated if the data file records a
+// clean Close (meta journal-state "closed"); otherwise Open fails with a
+// *JournalError naming the file, because it may hold acknowledged writes
+// (opening with NoJournal accepts the loss). A journal whose cycle starts
+// after the data file's applied LSN + 1 (a data file restored from an older
+// copy) is refused the same way, and a journal of an unknown format with a
+// *JournalFormatError. A NoJournal Store replays a journal it finds and
+// then leaves it alone.
 //
 // done callbacks run on the committer goroutine: they must be quick and
 // must not block on the submitting engine, nor call WriteSync or Close. A
@@ -94,6 +163,6 @@ limitations under the License.
 // Open(dir) creates the data directory and the file DefaultFileName in it;
 // OpenFile(path) takes the file itself (cpnpctl's local store). The file is
 // locked: a second process fails after Options.LockTimeout with ErrInUse
-// ("data directory in use"). The meta bucket records SchemaVersion; a file
+// ("data directory in use"); the lock covers the journal next to it. The meta bucket records SchemaVersion; a file
 // written by a newer release is refused with a *SchemaError.
 package store

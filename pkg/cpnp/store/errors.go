@@ -58,6 +58,12 @@ var (
 	// ErrSchemaTooNew reports a data file written by a newer release. See
 	// SchemaError.
 	ErrSchemaTooNew = errors.New("store: schema version too new")
+	// ErrJournalFormat reports a journal file written in a format this
+	// release cannot read. See JournalFormatError.
+	ErrJournalFormat = errors.New("store: unsupported journal format")
+	// ErrJournal reports a journal file that is missing or damaged while
+	// it may hold acknowledged writes. See JournalError.
+	ErrJournal = errors.New("store: journal unusable")
 )
 
 // SchemaError reports a data file whose schema version this release cannot
@@ -97,3 +103,44 @@ func (e *CorruptError) Error() string {
 
 // Unwrap lets errors.Is match ErrCorrupt.
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+// JournalFormatError reports a journal file (see JournalSuffix) whose
+// format version this release cannot read, typically one written by a
+// newer release after a downgrade. The journal may hold acknowledged
+// writes, so Open refuses to go on without it.
+type JournalFormatError struct {
+	// Path is the journal file.
+	Path string
+	// Found is the format recorded in its header.
+	Found uint32
+	// Supported is the format this release reads (JournalFormat).
+	Supported uint32
+}
+
+// Error implements error.
+func (e *JournalFormatError) Error() string {
+	return fmt.Sprintf("store journal %s: format %d is not supported (this release reads format %d): upgrade this program, or open the data directory with the release that wrote it and close it cleanly",
+		e.Path, e.Found, e.Supported)
+}
+
+// Unwrap lets errors.Is match ErrJournalFormat.
+func (e *JournalFormatError) Unwrap() error { return ErrJournalFormat }
+
+// JournalError reports a journal file that Open cannot use although it may
+// hold acknowledged writes that the data file lacks: it is missing after an
+// unclean shutdown, has no valid header, or is ahead of a data file restored
+// from an older copy.
+type JournalError struct {
+	// Path is the journal file.
+	Path string
+	// Reason says what is wrong.
+	Reason string
+}
+
+// Error implements error.
+func (e *JournalError) Error() string {
+	return fmt.Sprintf("store journal %s: %s", e.Path, e.Reason)
+}
+
+// Unwrap lets errors.Is match ErrJournal.
+func (e *JournalError) Unwrap() error { return ErrJournal }

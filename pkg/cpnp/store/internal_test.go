@@ -69,6 +69,31 @@ func (g *gate) waitEntered(t *testing.T) int {
 	}
 }
 
+// modes are the two commit paths; tests that hold for both run under each.
+var modes = []struct {
+	name string
+	opts Options
+}{
+	{"journal", Options{}},
+	{"nojournal", Options{NoJournal: true}},
+}
+
+// with returns opts in mode m.
+func with(m Options, opts Options) Options {
+	opts.NoJournal = m.NoJournal
+	return opts
+}
+
+// pokeDB applies every journaled record to bbolt, then runs fn in a bbolt
+// read-write transaction: tests use it to damage the file underneath the
+// Store.
+func pokeDB(s *Store, fn func(tx *bolt.Tx) error) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
 func openTest(t *testing.T, opts Options) *Store {
 	t.Helper()
 	s, err := Open(t.TempDir(), opts)
@@ -146,58 +171,65 @@ func TestGroupCommitBatches(t *testing.T) {
 		},
 	}
 	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			g := newGate()
-			s := openTest(t, Options{MaxBatchOps: tc.maxBatchOps, hooks: &testHooks{beforeApply: g.beforeApply}})
-			rec := newRecorder()
-			if err := s.TryWrite(ops(1, "first"), rec.done("first")); err != nil {
-				t.Fatalf("TryWrite: got error %v, want nil", err)
-			}
-			if got := g.waitEntered(t); got != 1 {
-				t.Fatalf("first batch: got %d submissions, want 1", got)
-			}
-			var want []string
-			want = append(want, "first")
-			for i, n := range tc.sizes {
-				name := fmt.Sprint("s", i)
-				want = append(want, name)
-				if err := s.TryWrite(ops(n, name), rec.done(name)); err != nil {
-					t.Fatalf("TryWrite %s: got error %v, want nil", name, err)
-				}
-			}
-			if got := s.Stats().Queued; got != len(tc.sizes) {
-				t.Errorf("Stats.Queued while held: got %d, want %d", got, len(tc.sizes))
-			}
-			close(g.release)
-			rec.wait(t)
-			var batches []int
-			for range tc.wantBatches {
-				batches = append(batches, g.waitEntered(t))
-			}
-			if diff := cmp.Diff(tc.wantBatches, batches); diff != "" {
-				t.Errorf("batch sizes mismatch (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(want, rec.seq); diff != "" {
-				t.Errorf("done order mismatch (-want +got):\n%s", diff)
-			}
-			for name, err := range rec.errs {
-				if err != nil {
-					t.Errorf("done(%s): got error %v, want nil", name, err)
-				}
-			}
-			st := s.Stats()
-			if st.Commits != tc.wantCommits {
-				t.Errorf("Stats.Commits: got %d, want %d", st.Commits, tc.wantCommits)
-			}
-			total := 1
-			for _, n := range tc.sizes {
-				total += n
-			}
-			if st.Ops != uint64(total) {
-				t.Errorf("Stats.Ops: got %d, want %d", st.Ops, total)
-			}
-		})
+		for _, m := range modes {
+			t.Run(m.name+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				testGroupCommitBatches(t, with(m.opts, Options{MaxBatchOps: tc.maxBatchOps}), tc.sizes, tc.wantBatches, tc.wantCommits)
+			})
+		}
+	}
+}
+
+func testGroupCommitBatches(t *testing.T, opts Options, sizes, wantBatches []int, wantCommits uint64) {
+	g := newGate()
+	opts.hooks = &testHooks{beforeApply: g.beforeApply}
+	s := openTest(t, opts)
+	rec := newRecorder()
+	if err := s.TryWrite(ops(1, "first"), rec.done("first")); err != nil {
+		t.Fatalf("TryWrite: got error %v, want nil", err)
+	}
+	if got := g.waitEntered(t); got != 1 {
+		t.Fatalf("first batch: got %d submissions, want 1", got)
+	}
+	var want []string
+	want = append(want, "first")
+	for i, n := range sizes {
+		name := fmt.Sprint("s", i)
+		want = append(want, name)
+		if err := s.TryWrite(ops(n, name), rec.done(name)); err != nil {
+			t.Fatalf("TryWrite %s: got error %v, want nil", name, err)
+		}
+	}
+	if got := s.Stats().Queued; got != len(sizes) {
+		t.Errorf("Stats.Queued while held: got %d, want %d", got, len(sizes))
+	}
+	close(g.release)
+	rec.wait(t)
+	var batches []int
+	for range wantBatches {
+		batches = append(batches, g.waitEntered(t))
+	}
+	if diff := cmp.Diff(wantBatches, batches); diff != "" {
+		t.Errorf("batch sizes mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, rec.seq); diff != "" {
+		t.Errorf("done order mismatch (-want +got):\n%s", diff)
+	}
+	for name, err := range rec.errs {
+		if err != nil {
+			t.Errorf("done(%s): got error %v, want nil", name, err)
+		}
+	}
+	st := s.Stats()
+	if st.Commits != wantCommits {
+		t.Errorf("Stats.Commits: got %d, want %d", st.Commits, wantCommits)
+	}
+	total := 1
+	for _, n := range sizes {
+		total += n
+	}
+	if st.Ops != uint64(total) {
+		t.Errorf("Stats.Ops: got %d, want %d", st.Ops, total)
 	}
 }
 
@@ -213,8 +245,17 @@ func repeat(v, n int) []int {
 // for its context, and nothing refused is ever called back.
 func TestBackpressure(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testBackpressure(t, m.opts)
+		})
+	}
+}
+
+func testBackpressure(t *testing.T, mode Options) {
 	g := newGate()
-	s := openTest(t, Options{QueueSize: 2, hooks: &testHooks{beforeApply: g.beforeApply}})
+	s := openTest(t, Options{NoJournal: mode.NoJournal, QueueSize: 2, hooks: &testHooks{beforeApply: g.beforeApply}})
 	rec := newRecorder()
 	if err := s.TryWrite(ops(1, "w0"), rec.done("w0")); err != nil {
 		t.Fatalf("TryWrite w0: got error %v, want nil", err)
@@ -260,8 +301,17 @@ func TestBackpressure(t *testing.T) {
 // commits what was accepted.
 func TestCloseUnblocksWriters(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testCloseUnblocksWriters(t, m.opts)
+		})
+	}
+}
+
+func testCloseUnblocksWriters(t *testing.T, mode Options) {
 	g := newGate()
-	s, err := Open(t.TempDir(), Options{QueueSize: 1, hooks: &testHooks{beforeApply: g.beforeApply}})
+	s, err := Open(t.TempDir(), Options{NoJournal: mode.NoJournal, QueueSize: 1, hooks: &testHooks{beforeApply: g.beforeApply}})
 	if err != nil {
 		t.Fatalf("Open: got error %v, want nil", err)
 	}
@@ -301,8 +351,17 @@ func TestCloseUnblocksWriters(t *testing.T) {
 // commits.
 func TestWriteSyncContextEndsAfterAccept(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testWriteSyncContextEndsAfterAccept(t, m.opts)
+		})
+	}
+}
+
+func testWriteSyncContextEndsAfterAccept(t *testing.T, mode Options) {
 	g := newGate()
-	s := openTest(t, Options{hooks: &testHooks{beforeApply: g.beforeApply}})
+	s := openTest(t, Options{NoJournal: mode.NoJournal, hooks: &testHooks{beforeApply: g.beforeApply}})
 	if err := s.TryWrite(ops(1, "w0"), nil); err != nil {
 		t.Fatalf("TryWrite: got error %v, want nil", err)
 	}
@@ -326,9 +385,18 @@ func TestWriteSyncContextEndsAfterAccept(t *testing.T) {
 // ops are rolled back, and its batch neighbours commit.
 func TestApplyFailureIsolated(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testApplyFailureIsolated(t, m.opts)
+		})
+	}
+}
+
+func testApplyFailureIsolated(t *testing.T, mode Options) {
 	g := newGate()
 	errPoison := errors.New("poison")
-	s := openTest(t, Options{hooks: &testHooks{
+	s := openTest(t, Options{NoJournal: mode.NoJournal, hooks: &testHooks{
 		beforeApply: g.beforeApply,
 		applyOp: func(op Op) error {
 			if op.ID == "poison" {
@@ -383,9 +451,27 @@ func TestApplyFailureIsolated(t *testing.T) {
 
 // A commit error of unknown durability (I/O, fsync) fails the Store for
 // good: the batch, everything queued behind it and every later write get
-// ErrFailed, and a reopened store has none of it.
+// ErrFailed, and a reopened store has none of it. In journal mode the
+// error is the journal write's; NoJournal, the bbolt commit's.
 func TestCommitFailureIsSticky(t *testing.T) {
 	t.Parallel()
+	errDisk := errors.New("disk on fire")
+	tests := map[string]*testHooks{
+		"nojournal": {commit: func(tx *bolt.Tx) error {
+			_ = tx.Rollback()
+			return errDisk
+		}},
+		"journal": {journalWrite: func([]byte, int64) error { return errDisk }},
+	}
+	for name, hooks := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testCommitFailureIsSticky(t, Options{NoJournal: name == "nojournal"}, hooks, errDisk)
+		})
+	}
+}
+
+func testCommitFailureIsSticky(t *testing.T, opts Options, hooks *testHooks, errDisk error) {
 	dir := t.TempDir()
 	g := newGate()
 	var logs []string
@@ -395,14 +481,9 @@ func TestCommitFailureIsSticky(t *testing.T) {
 		logs = append(logs, args)
 		logMu.Unlock()
 	}, funcr.Options{})
-	errDisk := errors.New("disk on fire")
-	s, err := Open(dir, Options{Logger: logger, hooks: &testHooks{
-		beforeApply: g.beforeApply,
-		commit: func(tx *bolt.Tx) error {
-			_ = tx.Rollback()
-			return errDisk
-		},
-	}})
+	hooks.beforeApply = g.beforeApply
+	opts.Logger, opts.hooks = logger, hooks
+	s, err := Open(dir, opts)
 	if err != nil {
 		t.Fatalf("Open: got error %v, want nil", err)
 	}
@@ -460,8 +541,17 @@ func mustWriteSync(t *testing.T, s *Store, ops ...Op) {
 // Store stays usable.
 func TestMaxSize(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testMaxSize(t, m.opts)
+		})
+	}
+}
+
+func testMaxSize(t *testing.T, mode Options) {
 	g := newGate()
-	s := openTest(t, Options{MaxSize: MinMaxSize, hooks: &testHooks{beforeApply: g.beforeApply}})
+	s := openTest(t, Options{NoJournal: mode.NoJournal, MaxSize: MinMaxSize, hooks: &testHooks{beforeApply: g.beforeApply}})
 	rec := newRecorder()
 	if err := s.TryWrite(ops(1, "held"), rec.done("held")); err != nil {
 		t.Fatal(err)
@@ -508,14 +598,23 @@ func TestMaxSize(t *testing.T) {
 // never silently dropped, and overwriting or deleting it repairs its index.
 func TestCorruptRecordRepair(t *testing.T) {
 	t.Parallel()
-	s := openTest(t, Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testCorruptRecordRepair(t, m.opts)
+		})
+	}
+}
+
+func testCorruptRecordRepair(t *testing.T, mode Options) {
+	s := openTest(t, Options{NoJournal: mode.NoJournal})
 	mustWriteSync(t, s,
 		Put("orders", "o1", []byte("v"), map[string]string{"provider": "p1", "customer": "c1"}),
 		Put("orders", "o2", []byte("w"), map[string]string{"provider": "p2"}),
 	)
 	corrupt := func(id string) {
 		t.Helper()
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := pokeDB(s, func(tx *bolt.Tx) error {
 			recs, _ := kindBuckets(tx, "orders")
 			return recs.Put([]byte(id), []byte("garbage"))
 		})
@@ -570,7 +669,7 @@ func TestCheckFindsIndexProblems(t *testing.T) {
 		Put("orders", "o1", nil, map[string]string{"provider": "p1"}),
 		Put("orders", "o2", nil, map[string]string{"provider": "p2"}),
 	)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := pokeDB(s, func(tx *bolt.Tx) error {
 		_, idx := kindBuckets(tx, "orders")
 		return errors.Join(
 			idx.Put(append(indexPrefix("provider", "p3"), "ghost"...), nil), // dangling
@@ -606,7 +705,7 @@ func TestCheckMissingBuckets(t *testing.T) {
 	t.Parallel()
 	s := openTest(t, Options{})
 	mustWriteSync(t, s, Put("orders", "o1", nil, nil))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := pokeDB(s, func(tx *bolt.Tx) error {
 		kb := tx.Bucket(bucketKinds).Bucket([]byte("orders"))
 		return errors.Join(kb.DeleteBucket(bucketIndex), tx.Bucket(bucketMeta).Delete(keySchema))
 	})
@@ -622,7 +721,7 @@ func TestCheckMissingBuckets(t *testing.T) {
 	if err := s.WriteSync(testCtx(t), Delete("orders", "o1")); err == nil || !strings.Contains(err.Error(), "kind buckets missing") {
 		t.Errorf("Delete in a damaged kind: got error %v, want \"kind buckets missing\"", err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketKinds) }); err != nil {
+	if err := pokeDB(s, func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketKinds) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(); err == nil || !strings.Contains(err.Error(), "kinds bucket missing") {

@@ -43,6 +43,17 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// modes are the two commit paths (DESIGN §4 write-ahead either way): the
+// journal, and one bbolt transaction per batch (NoJournal). Tests that
+// must hold for both run under each.
+var modes = []struct {
+	name string
+	opts store.Options
+}{
+	{"journal", store.Options{}},
+	{"nojournal", store.Options{NoJournal: true}},
+}
+
 // openStore opens a store in dir and closes it at the end of the test.
 func openStore(t *testing.T, dir string, opts store.Options) *store.Store {
 	t.Helper()
@@ -96,6 +107,11 @@ func TestOptionsValidate(t *testing.T) {
 		"mode not writable":  {opts: store.Options{FileMode: 0o400}, wantErr: []string{"owner read and write"}},
 		"mode with type":     {opts: store.Options{FileMode: os.ModeDir | 0o600}, wantErr: []string{"permission bits only"}},
 		"several":            {opts: store.Options{QueueSize: -1, MaxBatchOps: -1}, wantErr: []string{"queueSize", "maxBatchOps"}},
+		"journal set":        {opts: store.Options{JournalSize: store.MinJournalSize, CheckpointInterval: time.Millisecond}},
+		"no journal":         {opts: store.Options{NoJournal: true}},
+		"journal too small":  {opts: store.Options{JournalSize: store.MinJournalSize - 1}, wantErr: []string{"journalSize 1048575 must be 0 (default) or at least 1048576"}},
+		"negative journal":   {opts: store.Options{JournalSize: -1}, wantErr: []string{"journalSize -1"}},
+		"negative interval":  {opts: store.Options{CheckpointInterval: -time.Second}, wantErr: []string{"checkpointInterval -1s must not be negative"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -137,8 +153,17 @@ func TestOpenInvalidOptions(t *testing.T) {
 // RFC 8921 §8.11 (permanent storage survives a restart).
 func TestOpenCreatesDirectoryAndPersists(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testOpenCreatesDirectoryAndPersists(t, m.opts)
+		})
+	}
+}
+
+func testOpenCreatesDirectoryAndPersists(t *testing.T, mode store.Options) {
 	dir := filepath.Join(t.TempDir(), "a", "b", "data")
-	s, err := store.Open(dir, store.Options{})
+	s, err := store.Open(dir, mode)
 	if err != nil {
 		t.Fatalf("Open: got error %v, want nil", err)
 	}
@@ -164,7 +189,7 @@ func TestOpenCreatesDirectoryAndPersists(t *testing.T) {
 		t.Errorf("data directory mode: got %v, want 0700", got)
 	}
 
-	s = openStore(t, dir, store.Options{})
+	s = openStore(t, dir, mode)
 	got, err := s.Get("orders", "p1")
 	if err != nil {
 		t.Fatalf("Get after reopen: got error %v, want nil", err)
@@ -238,7 +263,16 @@ func TestOpenInUse(t *testing.T) {
 // replace, read back and delete, with revisions.
 func TestPutGetDelete(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testPutGetDelete(t, m.opts)
+		})
+	}
+}
+
+func testPutGetDelete(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	if _, err := s.Get("orders", "p1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get of unknown kind: got error %v, want ErrNotFound", err)
 	}
@@ -275,7 +309,16 @@ func TestPutGetDelete(t *testing.T) {
 // record wins.
 func TestOpsAppliedInOrder(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testOpsAppliedInOrder(t, m.opts)
+		})
+	}
+}
+
+func testOpsAppliedInOrder(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	mustWrite(t, s,
 		store.Put("orders", "p1", []byte("a"), map[string]string{"provider": "x"}),
 		store.Put("orders", "p1", []byte("b"), map[string]string{"provider": "y"}),
@@ -304,7 +347,16 @@ func TestOpsAppliedInOrder(t *testing.T) {
 // deletes remove the entries.
 func TestLookupByIndex(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testLookupByIndex(t, m.opts)
+		})
+	}
+}
+
+func testLookupByIndex(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	cancelKey := func(identity, coid, tid string) string { return store.IndexKey(identity, coid, tid) }
 	mustWrite(t, s,
 		store.Put("orders", "o1", []byte("1"), map[string]string{"provider": "prov-1", "cancel": cancelKey("acme", "c1", "t1"), "customer": "c1"}),
@@ -389,7 +441,16 @@ func TestLookupByIndex(t *testing.T) {
 // record once, in ID order, and stops at the callback's error.
 func TestScan(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testScan(t, m.opts)
+		})
+	}
+}
+
+func testScan(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	var ops []store.Op
 	var want []string
 	for i := range 600 { // more than one scan chunk
@@ -436,7 +497,16 @@ func TestScan(t *testing.T) {
 // transaction while it runs.
 func TestScanCallbackMayWrite(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testScanCallbackMayWrite(t, m.opts)
+		})
+	}
+}
+
+func testScanCallbackMayWrite(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	for i := range 3 {
 		mustWrite(t, s, store.Put("orders", fmt.Sprint(i), []byte("old"), nil))
 	}
@@ -458,7 +528,16 @@ func TestScanCallbackMayWrite(t *testing.T) {
 // goroutine's callbacks run in its submission order, and they share fsyncs.
 func TestConcurrentWriters(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testConcurrentWriters(t, m.opts)
+		})
+	}
+}
+
+func testConcurrentWriters(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	const writers, perWriter = 8, 100
 	ctx := testContext(t)
 	var wg sync.WaitGroup
@@ -521,8 +600,17 @@ func TestConcurrentWriters(t *testing.T) {
 // submitted and calls every callback; a reopened store holds it all.
 func TestClosePendingWritesThenReopen(t *testing.T) {
 	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testClosePendingWritesThenReopen(t, m.opts)
+		})
+	}
+}
+
+func testClosePendingWritesThenReopen(t *testing.T, mode store.Options) {
 	dir := t.TempDir()
-	s, err := store.Open(dir, store.Options{})
+	s, err := store.Open(dir, mode)
 	if err != nil {
 		t.Fatalf("Open: got error %v, want nil", err)
 	}
@@ -563,7 +651,7 @@ func TestClosePendingWritesThenReopen(t *testing.T) {
 		t.Errorf("Get after Close: got error %v, want ErrClosed", err)
 	}
 
-	s = openStore(t, dir, store.Options{})
+	s = openStore(t, dir, mode)
 	count := 0
 	if err := s.Scan("orders", func(r store.Record) error {
 		if want := fmt.Sprintf("o%03d", count); r.ID != want || string(r.Value) != want {
@@ -584,7 +672,16 @@ func TestClosePendingWritesThenReopen(t *testing.T) {
 // valid writes around them.
 func TestWriteRejectsInvalidOps(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testWriteRejectsInvalidOps(t, m.opts)
+		})
+	}
+}
+
+func testWriteRejectsInvalidOps(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	bad := []store.Op{store.Put("orders", "ok", nil, nil), store.Put("bad kind", "x", nil, nil)}
 	if err := s.TryWrite(bad, func(error) { t.Error("done called for a refused write") }); !errors.Is(err, store.ErrInvalidOp) {
 		t.Errorf("TryWrite: got error %v, want ErrInvalidOp", err)
@@ -606,7 +703,16 @@ func TestWriteRejectsInvalidOps(t *testing.T) {
 
 func TestCheckHealthyEmptyStore(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, t.TempDir(), store.Options{})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testCheckHealthyEmptyStore(t, m.opts)
+		})
+	}
+}
+
+func testCheckHealthyEmptyStore(t *testing.T, mode store.Options) {
+	s := openStore(t, t.TempDir(), mode)
 	mustCheck(t, s)
 	if st := s.Stats(); st != (store.Stats{}) {
 		t.Errorf("Stats of a new store: got %+v, want zero", st)

@@ -200,7 +200,11 @@ func (s *Store) commit(batch []*request) {
 		if s.hooks != nil && s.hooks.beforeApply != nil {
 			s.hooks.beforeApply(len(batch))
 		}
-		s.commitLive(batch, errs)
+		if s.jnl != nil {
+			s.commitJournal(batch, errs)
+		} else {
+			s.commitLive(batch, errs)
+		}
 	}
 	for i, r := range batch {
 		if errs[i] != nil {
@@ -309,10 +313,17 @@ func setLive(errs []error, err error) {
 // pages, so retrying could acknowledge data that is not on disk), and fails
 // the live submissions of batch.
 func (s *Store) fail(batch []*request, errs []error, cause error) {
+	setLive(errs, s.setFailed(cause, "submissions", len(batch)))
+}
+
+// setFailed makes the Store fail for good (see fail), logs it, and returns
+// the sticky error.
+func (s *Store) setFailed(cause error, kv ...any) error {
 	sticky := fmt.Errorf("%w: %w", ErrFailed, cause)
-	s.failed.CompareAndSwap(nil, &sticky)
-	s.log.Error(cause, "Store failed, writes are refused until it is reopened", "path", s.path, "submissions", len(batch))
-	setLive(errs, sticky)
+	if s.failed.CompareAndSwap(nil, &sticky) {
+		s.log.Error(cause, "Store failed, writes are refused until it is reopened", append([]any{"path", s.path}, kv...)...)
+	}
+	return *s.failed.Load()
 }
 
 // apply applies the ops of one submission in tx.
@@ -331,44 +342,60 @@ func (s *Store) apply(tx *bolt.Tx, ops []Op) error {
 	return nil
 }
 
-// maxArena bounds the capacity of the encoding arena kept between commits.
+// maxArena bounds the capacity of an encoding arena kept between commits.
 const maxArena = 1 << 20
 
-// resetArena empties the arena that the encoded records of one
-// transaction are written to: bbolt keeps a reference to every value put
-// until the transaction ends, so the arena is reused only by the next one.
-// The committer goroutine owns it.
-func (s *Store) resetArena() {
-	if cap(s.arena) > maxArena {
-		s.arena = nil
+// arena holds the encoded records of one bbolt transaction: bbolt keeps a
+// reference to every value put until the transaction ends, so an arena is
+// reset only for the next one. Each arena has one owner: the committer's
+// (NoJournal, and batches too large for the journal), or a replay's.
+type arena struct{ b []byte }
+
+// reset empties the arena.
+func (a *arena) reset() {
+	if cap(a.b) > maxArena {
+		a.b = nil
 	}
-	s.arena = s.arena[:0]
+	a.b = a.b[:0]
 }
 
-// encodeInArena encodes a record value (see encodeRecord) into the arena and
+// record encodes a record value (see encodeRecord) into the arena and
 // returns it. Earlier values stay valid: the arena only grows at its end,
 // and a reallocation leaves them in the old array.
-func (s *Store) encodeInArena(rev uint64, value []byte, index map[string]string) []byte {
-	start := len(s.arena)
-	s.arena = appendRecord(s.arena, rev, value, index)
-	return s.arena[start:len(s.arena):len(s.arena)]
+func (a *arena) record(rev uint64, value []byte, index map[string]string) []byte {
+	start := len(a.b)
+	a.b = appendRecord(a.b, rev, value, index)
+	return a.b[start:len(a.b):len(a.b)]
 }
+
+// resetArena empties the committer's arena.
+func (s *Store) resetArena() { s.arena.reset() }
 
 // applyOp applies one op: it replaces or deletes the record and brings the
 // index entries in line with it.
 func (s *Store) applyOp(kinds *bolt.Bucket, op Op) error {
+	return applyRecord(&s.arena, kinds, op.Kind, op.ID, op.Type == OpDelete, 0, op.Value, op.Index, nil)
+}
+
+// applyRecord writes one physical record change: it deletes record id of
+// kind (del) or puts it with revision rev (0: one more than the stored
+// record's, 1 if there is none or it is damaged), and brings the index
+// entries in line with it. The checkpoint and the journal replay pass enc,
+// the record already encoded with the revision the committer decided, and
+// its index: then a, rev and value are not used.
+func applyRecord(a *arena, kinds *bolt.Bucket, kind, id string, del bool, rev uint64, value []byte, index map[string]string, enc []byte) error {
 	var recs, idx *bolt.Bucket
-	if op.Type == OpDelete {
-		kb := kinds.Bucket([]byte(op.Kind))
+	if del {
+		kb := kinds.Bucket([]byte(kind))
 		if kb == nil {
 			return nil
 		}
 		recs, idx = kb.Bucket(bucketRecords), kb.Bucket(bucketIndex)
 		if recs == nil || idx == nil {
-			return errors.New("kind buckets missing")
+			return errKindBuckets
 		}
 	} else {
-		kb, err := kinds.CreateBucketIfNotExists([]byte(op.Kind))
+		kb, err := kinds.CreateBucketIfNotExists([]byte(kind))
 		if err != nil {
 			return err
 		}
@@ -379,48 +406,57 @@ func (s *Store) applyOp(kinds *bolt.Bucket, op Op) error {
 			return err
 		}
 	}
-	id := []byte(op.ID)
-	var rev uint64
+	key := []byte(id)
+	var prevRev uint64
 	var oldIndex map[string]string
-	if raw := recs.Get(id); raw != nil {
-		prev, _, err := parseRecord(op.Kind, op.ID, raw)
+	if raw := recs.Get(key); raw != nil {
+		prev, _, err := parseRecord(kind, id, raw)
 		if err != nil {
 			// Repair: drop whatever index entries point at this ID.
-			if err := purgeIndex(idx, op.ID); err != nil {
+			if err := purgeIndex(idx, id); err != nil {
 				return err
 			}
 		} else {
-			rev, oldIndex = prev.Revision, prev.Index
+			prevRev, oldIndex = prev.Revision, prev.Index
 		}
-		if op.Type == OpDelete {
-			if err := recs.Delete(id); err != nil {
+		if del {
+			if err := recs.Delete(key); err != nil {
 				return err
 			}
 		}
 	}
 	var newIndex map[string]string
-	if op.Type == OpPut {
-		newIndex = op.Index
-		if err := recs.Put(id, s.encodeInArena(rev+1, op.Value, op.Index)); err != nil {
+	if !del {
+		if enc == nil {
+			if rev == 0 {
+				rev = prevRev + 1
+			}
+			enc = a.record(rev, value, index)
+		}
+		newIndex = index
+		if err := recs.Put(key, enc); err != nil {
 			return err
 		}
 	}
-	for name, key := range oldIndex {
-		if newIndex[name] != key {
-			if err := idx.Delete(append(indexPrefix(name, key), id...)); err != nil {
+	for name, k := range oldIndex {
+		if newIndex[name] != k {
+			if err := idx.Delete(append(indexPrefix(name, k), key...)); err != nil {
 				return err
 			}
 		}
 	}
-	for name, key := range newIndex {
-		if key != "" && oldIndex[name] != key {
-			if err := idx.Put(append(indexPrefix(name, key), id...), []byte{}); err != nil {
+	for name, k := range newIndex {
+		if k != "" && oldIndex[name] != k {
+			if err := idx.Put(append(indexPrefix(name, k), key...), []byte{}); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// errKindBuckets reports a kind whose records or index bucket is missing.
+var errKindBuckets = errors.New("kind buckets missing")
 
 // purgeIndex deletes every index entry that points at id. It scans the
 // whole index of the kind, so it runs only to repair a damaged record.
