@@ -276,7 +276,7 @@ type serverOpts struct {
 func startServerOpts(t *testing.T, p *cpnptest.PKI, o serverOpts) *cpnpServer {
 	t.Helper()
 	maxBps, validity := o.maxBps, o.validity
-	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{})
+	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{JournalSize: store.MinJournalSize})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func startRealServer(t *testing.T, certs string) *realServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{})
+	st, err := store.Open(filepath.Join(t.TempDir(), "data"), store.Options{JournalSize: store.MinJournalSize})
 	if err != nil {
 		t.Fatal(err)
 	}

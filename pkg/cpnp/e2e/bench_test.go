@@ -39,6 +39,7 @@ import (
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/pki"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/store"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
@@ -62,8 +63,9 @@ const (
 )
 
 // benchFixture is what every BenchmarkE2E sub-benchmark shares, set up
-// once per run: the server engine with its durable store (bbolt, fsync on
-// commit, group commit) and the default policy, a raw DTLS echo server
+// once per run: the server engine with its durable store (the product's
+// defaults: a 64 MiB journal, one fdatasync per group commit, bbolt
+// checkpoints) and the default policy, a raw DTLS echo server
 // (transport.ServeEcho, the baseline of DESIGN §7) with the same transport
 // settings, and client engines.
 type benchFixture struct {
@@ -89,7 +91,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	}
 	// The product's transport defaults (handshake timeout 10 s, half-open
 	// caps 1024 and 8 per source).
-	fx.srv = startServer(b, fx.p, serverOptions{policy: &pol, tune: func(c *transport.Config) {
+	fx.srv = startServer(b, fx.p, serverOptions{policy: &pol, journalSize: store.DefaultJournalSize, tune: func(c *transport.Config) {
 		c.HandshakeTimeout = transport.DefaultHandshakeTimeout
 	}})
 	l, err := transport.ListenDTLS("127.0.0.1:0", transport.Config{

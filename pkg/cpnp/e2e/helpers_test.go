@@ -125,6 +125,11 @@ type serverOptions struct {
 	upstreams map[string]client.ServerConfig
 	// log sends the engine's log to the test log (default discard).
 	log bool
+	// journalSize is the store's journal size: 0 means
+	// store.MinJournalSize, so that each test's store preallocates 1 MiB
+	// rather than the product's 64 MiB; the benchmark sets the product's
+	// default (store.DefaultJournalSize).
+	journalSize int64
 }
 
 // testServer is the server engine of package server, serving DTLS on a
@@ -148,7 +153,10 @@ func startServer(tb testing.TB, p *cpnptest.PKI, o serverOptions) *testServer {
 	if o.policy == nil {
 		o.policy = ptr(testPolicy(5 * time.Minute))
 	}
-	st, err := store.Open(o.dir, store.Options{})
+	if o.journalSize == 0 {
+		o.journalSize = store.MinJournalSize
+	}
+	st, err := store.Open(o.dir, store.Options{JournalSize: o.journalSize})
 	if err != nil {
 		tb.Fatalf("open the server store: %v", err)
 	}
