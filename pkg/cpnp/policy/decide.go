@@ -49,11 +49,17 @@ func (p *Pools) decide(req Request, self *order) (Decision, Holding) {
 	if req.Identity == "" || t == nil {
 		return fail(wire.StatusAuthorizationFailed, "identity %q is not entitled to order: no tenant entry in the policy (RFC 8921 §8.2)", req.Identity), Holding{}
 	}
-	dm := demandOf(req.Requested)
+	// Most requests have a component or two and most tenants a pool or
+	// two: their demands and candidates live in this frame (issue #3).
+	var (
+		compsBuf [2]compDemand
+		candsBuf [2]candidate
+	)
+	dm := demandOf(req.Requested, compsBuf[:0])
 	childOK := len(c.Upstreams) > 0 && req.Options.Scope != wire.ScopeLocal
 
 	// 2. Pools whose QoS classes and availability meet every component.
-	var cands []candidate
+	cands := candsBuf[:0]
 	var unmet []string
 	for _, name := range t.Pools {
 		pool := c.pools[name]
@@ -380,9 +386,10 @@ type compDemand struct {
 // the fixed value, or for a range its upper bound when it has one, else its
 // lower bound; the least acceptable amount is the lower bound (0 when
 // open). Amounts are whole bps: lower bounds round up, upper bounds down,
-// and both are capped at MaxBps.
-func demandOf(c cpd.CPD) demand {
-	dm := demand{comps: make([]compDemand, len(c.Components))}
+// and both are capped at MaxBps. The components' demands go into buf's
+// array when it has room.
+func demandOf(c cpd.CPD, buf []compDemand) demand {
+	dm := demand{comps: append(buf[:0], make([]compDemand, len(c.Components))...)}
 	for i := range c.Components {
 		k := c.Components[i].Capacity
 		if k == nil {

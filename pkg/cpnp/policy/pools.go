@@ -182,9 +182,12 @@ func (p *Pools) Commit(providerOrderID string) {
 		if o.reserved == nil {
 			return
 		}
-		c := *o.reserved
-		c.State, c.Expires = HoldingCommitted, time.Time{}
-		o.committed, o.reserved = &c, nil
+		// The reserved holding becomes the committed one in place: holdings
+		// are the order's own (Holdings returns copies), so no copy is
+		// needed (issue #3).
+		h := o.reserved
+		h.State, h.Expires = HoldingCommitted, time.Time{}
+		o.committed, o.reserved = h, nil
 	})
 }
 

@@ -519,6 +519,7 @@ func (s *Server) sendChild(e *entry, sc fsm.SendChild, dep uint64) {
 	}
 	e.queue = append(e.queue, queuedSend{dep: dep, msg: sc.Msg, upstream: sc.Upstream})
 	s.waiting[e] = struct{}{}
+	s.awaitCommit(dep)
 }
 
 // deliverQueued delivers a send that waited for its write.

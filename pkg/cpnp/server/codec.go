@@ -201,14 +201,18 @@ func (e *recEncoder) appendTime(name string, t time.Time) {
 // cpd writes c in cpd's canonical form (what cpd.CPD.MarshalJSON writes,
 // without validating c again: every CPD of an order was validated when it
 // was decoded from a message or when the policy made it).
+//
+// It appends into the record's buffer (cpd.CPD.AppendCanonical) rather
+// than through a separate encoding (cpd.CPD.Canonical): a record holds up
+// to three CPDs, and each write of an order encodes them all again.
 func (e *recEncoder) cpd(name string, c *cpd.CPD) {
-	b := c.Canonical()
-	if b == nil {
+	e.key(name)
+	b, err := c.AppendCanonical(e.b)
+	if err != nil {
 		e.fail(name, errors.New("cpd holds a non-finite number"))
 		return
 	}
-	e.key(name)
-	e.b = append(e.b, b...)
+	e.b = b
 }
 
 // message writes m with wire.Append (what wire.Message.MarshalJSON writes).

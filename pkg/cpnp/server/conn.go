@@ -165,8 +165,16 @@ func (s *Server) handleConn(ctx context.Context, c transport.Conn) {
 // readLoop decodes messages and forwards them to the loop until ctx ends
 // or the association fails.
 func (s *Server) readLoop(ctx context.Context, p *peerConn) {
+	// The reader is done with each message before it reads the next one
+	// (wire.Decode and seqOf keep nothing of it), so it borrows the
+	// association's read buffer where it can rather than copy every
+	// message (issue #3).
+	read := p.conn.ReadMessage
+	if bc, ok := p.conn.(transport.BorrowingConn); ok {
+		read = bc.ReadMessageBorrowed
+	}
 	for {
-		b, err := p.conn.ReadMessage(ctx)
+		b, err := read(ctx)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				s.log.V(1).Info("Reading from association failed", keyPeer, p.addr, keyIdentity, p.identity, "error", err.Error())

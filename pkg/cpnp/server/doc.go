@@ -25,7 +25,9 @@ against the decision policy (package policy) and the durable store
 # One goroutine owns the state
 
 Serve runs one reader and one writer goroutine per association. A reader
-only decodes (wire.Decode) and forwards what it read into a bounded inbox;
+only decodes (wire.Decode, straight out of the association's read buffer
+where the transport lends it: transport.BorrowingConn) and forwards what
+it read into a bounded inbox;
 a writer only encodes and sends. Every piece of mutable state — the orders
 and their indexes, the duplicate-answer limiter (session.DupCache), the
 FAIL limiter (session.FailLimiter), the timers — belongs to one loop
@@ -71,7 +73,9 @@ decision step it may trigger) ran, and holds every Send that followed the
 Persist until the commit's done callback reports it durable; the callback
 hands those Sends to their associations itself (one goroutine hop less
 than through the loop) unless an earlier Send of the order still waits, in
-which case they wait in the order's queue, in order. Sends of later steps
+which case they wait in the order's queue, in order. The callback wakes
+the loop only when such a queue exists, to deliver a Send whose
+association closed, or after a failure. Sends of later steps
 of the same order also wait for that commit. The loop never waits for an
 fsync, and concurrent orders share fsyncs, so throughput does not collapse
 to one fsync per message.

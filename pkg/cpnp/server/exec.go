@@ -34,18 +34,19 @@ type step struct {
 	// pc is the association of the message that caused the step (answers go
 	// there); nil for timers and administrative commands.
 	pc *peerConn
-	// msg is that message, if any.
-	msg *wire.Message
+	// msg is what the step needs of that message, if any (msg.ok).
+	msg received
 	now time.Time
 	// from is the state before the step ("" for a new order).
 	from fsm.ServerState
-	// persist is set by the first Persist; sends collects the Sends, each
-	// marked when a Persist preceded it.
-	persist bool
-	sends   []pendingSend
-	// sendsBuf backs sends: a step sends at most two messages in Figure 6
-	// (PROCESSING and OFFER).
-	sendsBuf [2]pendingSend
+	// persist is set by the first Persist. The Sends, each marked when a
+	// Persist preceded it, are nsends: the first ones in sendsBuf (a step
+	// sends at most two messages in Figure 6, PROCESSING and OFFER), the
+	// rest in moreSends (see addSend).
+	persist   bool
+	nsends    int
+	sendsBuf  [2]pendingSend
+	moreSends []pendingSend
 	// lastReason is the Reason of the last Transition, which tells a
 	// Commit that restores an agreement from one that makes a new one.
 	lastReason string
@@ -73,6 +74,46 @@ type pendingSend struct {
 	afterPersist bool
 }
 
+// received is what a step needs of the message that caused it: whether
+// there is one, and what the discard log and the duplicate-answer limiter
+// (§11.4) key on. A step holds these, not the message, so that the
+// message of a step does not escape to the heap (issue #3).
+type received struct {
+	ok     bool
+	method wire.Method
+	seq    uint32
+	txn    string
+}
+
+// receivedOf returns what a step keeps of msg (nil: no message).
+func receivedOf(msg *wire.Message) received {
+	if msg == nil {
+		return received{}
+	}
+	return received{ok: true, method: msg.Method, seq: msg.Seq, txn: msg.TransactionID}
+}
+
+// addSend records a Send of the step. The first ones go into the step's
+// own array rather than into a slice of it: a step that pointed into
+// itself would escape to the heap, and the engine allocates none per
+// message (issue #3).
+func (st *step) addSend(ps pendingSend) {
+	if st.nsends < len(st.sendsBuf) {
+		st.sendsBuf[st.nsends] = ps
+	} else {
+		st.moreSends = append(st.moreSends, ps)
+	}
+	st.nsends++
+}
+
+// sendAt returns the i-th Send of the step (0 <= i < nsends).
+func (st *step) sendAt(i int) *pendingSend {
+	if i < len(st.sendsBuf) {
+		return &st.sendsBuf[i]
+	}
+	return &st.moreSends[i-len(st.sendsBuf)]
+}
+
 // maxDecisionDepth bounds nested decision steps (a machine or policy bug
 // could otherwise loop).
 const maxDecisionDepth = 4
@@ -83,10 +124,9 @@ func timerEvent(id fsm.TimerID, now time.Time) fsm.Event { return fsm.TimerFired
 // stepOrder feeds ev to e's order and executes the actions. pc and msg are
 // the association and the message of a MsgReceived (nil otherwise).
 func (s *Server) stepOrder(e *entry, pc *peerConn, msg *wire.Message, ev fsm.Event) {
-	st := &step{e: e, pc: pc, msg: msg, now: ev.When(), from: e.rec.Order.State}
-	st.sends = st.sendsBuf[:0]
+	st := step{e: e, pc: pc, msg: receivedOf(msg), now: ev.When(), from: e.rec.Order.State}
 	next, acts := s.machine.Step(e.rec.Order, ev)
-	s.apply(st, next, acts)
+	s.apply(&st, next, acts)
 }
 
 // apply executes a step's actions and then what they imply for the order
@@ -112,7 +152,7 @@ func (s *Server) exec(st *step, next fsm.ServerOrder, acts []fsm.Action) {
 		case fsm.Persist:
 			st.persist = true
 		case fsm.Send:
-			st.sends = append(st.sends, pendingSend{msg: a.Msg, retrans: a.Retransmission, afterPersist: st.persist})
+			st.addSend(pendingSend{msg: a.Msg, retrans: a.Retransmission, afterPersist: st.persist})
 		case fsm.StartTimer, fsm.StopTimer:
 			// Mirrored in Order.Timers; finalize schedules the next deadline.
 		case fsm.Transition:
@@ -188,10 +228,10 @@ func transitionKeys(kv []any, t fsm.Transition) []any {
 // discarded logs an input the machine dropped (§10, §11.3, §13).
 func (s *Server) discarded(st *step, d fsm.Discard) {
 	v := s.log.V(1)
-	if st.msg != nil {
+	if st.msg.ok {
 		s.m.drop(dropDiscarded)
 		if v.Enabled() {
-			v.Info("Discarded a message", s.orderKeys(st.e, "method", st.msg.Method.String(), "seq", st.msg.Seq,
+			v.Info("Discarded a message", s.orderKeys(st.e, "method", st.msg.method.String(), "seq", st.msg.seq,
 				"reason", d.Reason)...)
 		}
 		return
@@ -388,13 +428,14 @@ func (s *Server) finalize(st *step) {
 		s.markDirty(e)
 	case st.persist:
 		w, e.lastWrite = s.writeOrder(e)
-	case dirty && (len(st.sends) > 0 || len(st.childSends) > 0):
+	case dirty && (st.nsends > 0 || len(st.childSends) > 0):
 		// Sends follow every earlier write of their order, deferred ones
 		// included.
 		w, e.lastWrite = s.writeOrder(e)
 		prev = e.lastWrite
 	}
-	for _, ps := range st.sends {
+	for i := range st.nsends {
+		ps := st.sendAt(i)
 		dep := prev
 		if ps.afterPersist {
 			dep = e.lastWrite
@@ -494,6 +535,11 @@ func (s *Server) onCommits() {
 		clear(e.queue[n:])
 		e.queue = e.queue[:n]
 	}
+	// Sends that still wait keep the callbacks waking the loop; the first
+	// of them waits for a write after c, whose callback sees the flag.
+	s.commitMu.Lock()
+	s.loopWaits = len(s.waiting) > 0
+	s.commitMu.Unlock()
 }
 
 // durable reports whether write dep is committed.
@@ -526,7 +572,7 @@ func (s *Server) fail(err error) {
 // or once write dep is durable: with w, the step's write not yet
 // submitted, when dep is w and no earlier send of the order waits (see
 // orderWrite.sends), else through the order's queue.
-func (s *Server) send(st *step, ps pendingSend, dep uint64, w *orderWrite) {
+func (s *Server) send(st *step, ps *pendingSend, dep uint64, w *orderWrite) {
 	e := st.e
 	msg := ps.msg
 	target := st.pc
@@ -548,23 +594,23 @@ func (s *Server) send(st *step, ps pendingSend, dep uint64, w *orderWrite) {
 			return
 		}
 	}
-	if in := st.msg; in != nil {
+	if in := &st.msg; in.ok {
 		if ps.retrans {
 			// A repeat of the last request handled (§11.4): answer again,
 			// with a limited frequency.
-			_, v := s.dup.Lookup(st.now, identity, in.TransactionID, in.Seq, nil)
+			_, v := s.dup.Lookup(st.now, identity, in.txn, in.seq, nil)
 			switch v {
 			case session.Suppressed:
 				s.m.drop(dropRepeatLimited)
 				s.log.V(1).Info("Dropped a repeated answer over the rate limit (§11.4)", s.orderKeys(e, "method", msg.Method.String())...)
 				return
 			case session.Miss:
-				s.dup.Record(st.now, identity, in.TransactionID, in.Seq, nil)
+				s.dup.Record(st.now, identity, in.txn, in.seq, nil)
 			case session.Hit:
 			}
 			s.m.retransmitted.WithLabelValues("repeat").Inc()
 		} else {
-			s.dup.Record(st.now, identity, in.TransactionID, in.Seq, nil)
+			s.dup.Record(st.now, identity, in.txn, in.seq, nil)
 		}
 	} else if ps.retrans {
 		s.m.retransmitted.WithLabelValues("timer").Inc()
@@ -585,6 +631,30 @@ func (s *Server) send(st *step, ps pendingSend, dep uint64, w *orderWrite) {
 	}
 	e.queue = append(e.queue, queuedSend{dep: dep, msg: msg, pc: target})
 	s.waiting[e] = struct{}{}
+	s.awaitCommit(dep)
+}
+
+// awaitCommit tells the done callbacks that the loop has sends waiting,
+// the last one for write dep, so that they wake it (onCommits). When dep
+// committed before the flag was set, no callback will: the loop wakes
+// itself. The check and the flag share commitMu with the callbacks, so
+// no commit falls between them.
+func (s *Server) awaitCommit(dep uint64) {
+	s.commitMu.Lock()
+	s.loopWaits = true
+	now := s.commitErr != nil || s.committed >= dep
+	s.commitMu.Unlock()
+	if now {
+		s.wakeCommits()
+	}
+}
+
+// wakeCommits makes the loop run onCommits.
+func (s *Server) wakeCommits() {
+	select {
+	case s.commitWake <- struct{}{}:
+	default:
+	}
 }
 
 // sendNow sends a message that depends on no write (a FAIL outside any

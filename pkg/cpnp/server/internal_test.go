@@ -96,6 +96,44 @@ func TestRandomValues(t *testing.T) {
 	}
 }
 
+// TestFreshDrawsInOrder: fresh's one read gives each value the bytes that
+// providerOrderID, hexID and firstSeq, called one after the other, give
+// it, so that a QUOTATION and an UPDATE draw what they drew before.
+// Reference: RFC 8921 §8.4, §9.1.2, §9.1.5, §11.3, §13.
+func TestFreshDrawsInOrder(t *testing.T) {
+	t.Parallel()
+	src := make([]byte, 36)
+	for i := range src {
+		src[i] = byte(i*37 + 11)
+	}
+	for _, m := range []wire.Method{wire.MethodQuotation, wire.MethodUpdate, wire.MethodWithdraw, wire.MethodActivate} {
+		t.Run(m.String(), func(t *testing.T) {
+			t.Parallel()
+			r := bytes.NewReader(src)
+			var want fsm.Fresh
+			var err error
+			if m == wire.MethodQuotation {
+				if want.ProviderOrderID, err = providerOrderID(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want.Nonce, err = hexID(r); err != nil {
+				t.Fatal(err)
+			}
+			if want.Seq, err = firstSeq(r); err != nil {
+				t.Fatal(err)
+			}
+			got, err := fresh(bytes.NewReader(src), m)
+			if err != nil {
+				t.Fatalf("fresh: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("fresh (-one value at a time +one read):\n%s", diff)
+			}
+		})
+	}
+}
+
 // limited returns data then an error.
 type limited struct{ data []byte }
 
@@ -224,5 +262,24 @@ func TestSummaryNextDeadlineIncludesChild(t *testing.T) {
 	r.Order.Child = nil
 	if got := summaryOf(r, now).NextDeadline; got == nil || !got.Equal(own) {
 		t.Errorf("next deadline without a child: got %v, want %v", got, own)
+	}
+}
+
+// zeroReader is an endless source of zero bytes.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// BenchmarkFresh measures the random values of a QUOTATION (§8.4, §13),
+// drawn for every new order (issue #3).
+func BenchmarkFresh(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fresh(zeroReader{}, wire.MethodQuotation); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

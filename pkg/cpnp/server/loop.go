@@ -199,9 +199,8 @@ func (s *Server) open(in inbound, now time.Time) {
 			},
 		}
 		s.orders[f.ProviderOrderID] = e
-		st := &step{e: e, pc: p, msg: &msg, now: now}
-		st.sends = st.sendsBuf[:0]
-		s.apply(st, o, acts)
+		st := step{e: e, pc: p, msg: receivedOf(&msg), now: now}
+		s.apply(&st, o, acts)
 		return
 	}
 	s.m.drop(dropRandomFailure)

@@ -143,11 +143,23 @@ func hexID(r io.Reader) (string, error) {
 
 // providerOrderID returns a fresh provider order identifier (§9.1.2).
 func providerOrderID(r io.Reader) (string, error) {
-	h, err := hexID(r)
-	if err != nil {
-		return "", err
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("read random bytes: %w", err)
 	}
-	return "po-" + h, nil
+	return poidOf(b[:]), nil
+}
+
+// providerOrderIDPrefix starts every provider order identifier.
+const providerOrderIDPrefix = "po-"
+
+// poidOf returns the provider order identifier of 16 random bytes:
+// "po-" and 32 lowercase hex digits, built in one allocation.
+func poidOf(b []byte) string {
+	var out [len(providerOrderIDPrefix) + 32]byte
+	n := copy(out[:], providerOrderIDPrefix)
+	hex.Encode(out[n:], b[:16])
+	return string(out[:])
 }
 
 // firstSeq returns a random first sequence number below 2^31 (§8.4, §11.3),
@@ -163,22 +175,27 @@ func firstSeq(r io.Reader) (uint32, error) {
 // fresh draws the values a message may need to open an order or a
 // transaction (fsm.Fresh): all three for a QUOTATION, a nonce and a
 // sequence number for UPDATE, WITHDRAW and ACTIVATE, nothing otherwise.
+// It reads them from r in that order (identifier, nonce, sequence number)
+// with one read, as hexID, providerOrderID and firstSeq would one after
+// the other.
 func fresh(r io.Reader, m wire.Method) (fsm.Fresh, error) {
 	var f fsm.Fresh
-	var err error
+	var b [16 + 16 + 4]byte
+	rnd := b[:]
 	switch m {
 	case wire.MethodQuotation:
-		if f.ProviderOrderID, err = providerOrderID(r); err != nil {
-			return f, err
-		}
-		fallthrough
 	case wire.MethodUpdate, wire.MethodWithdraw, wire.MethodActivate:
-		if f.Nonce, err = hexID(r); err != nil {
-			return f, err
-		}
-		if f.Seq, err = firstSeq(r); err != nil {
-			return f, err
-		}
+		rnd = b[16:]
+	default:
+		return f, nil
 	}
+	if _, err := io.ReadFull(r, rnd); err != nil {
+		return f, fmt.Errorf("read random bytes: %w", err)
+	}
+	if len(rnd) == len(b) {
+		f.ProviderOrderID = poidOf(b[:16])
+	}
+	f.Nonce = hex.EncodeToString(b[16:32])
+	f.Seq = (uint32(b[32])<<24 | uint32(b[33])<<16 | uint32(b[34])<<8 | uint32(b[35])) & 0x7fffffff
 	return f, nil
 }

@@ -62,6 +62,11 @@ type Server struct {
 	commitMu  sync.Mutex
 	committed uint64 // highest write sequence number called back
 	commitErr error  // first failure
+	// loopWaits is set while the loop has sends waiting for a commit
+	// (Server.waiting, Server.awaitCommit): a done callback wakes the
+	// loop only then, after a failure, or for orphans, rather than after
+	// every commit (issue #3: a wake-up is a futex and a scheduling round).
+	loopWaits bool
 
 	// Lifecycle.
 	mu           sync.Mutex

@@ -44,7 +44,7 @@ const DeferredFlushDelay = 100 * time.Millisecond
 // negotiation, which would otherwise queue behind it (the ACCEPT after the
 // PROCESSING in Figure 6).
 func (s *Server) deferrable(st *step) bool {
-	return st.msg != nil && !st.effects && len(st.sends) == 0
+	return st.msg.ok && !st.effects && st.nsends == 0
 }
 
 // markDirty defers the write of e's order: it joins the next write of any
@@ -179,7 +179,8 @@ func (s *Server) seal(w *orderWrite) uint64 {
 
 // submit submits the sealed w to the store's group commit as one atomic
 // submission. Its done callback hands out w.sends, records the outcome and
-// wakes the loop (it runs on the store's committer goroutine).
+// wakes the loop when the loop needs it (it runs on the store's committer
+// goroutine; see committed).
 func (s *Server) submit(w *orderWrite) {
 	w.start = time.Now()
 	if err := s.st.Write(s.shutdownCtx(), w.ops, w.done); err != nil {
@@ -197,12 +198,14 @@ func (w *orderWrite) committed(err error) {
 	s.commitMu.Lock()
 	ok := err == nil && s.commitErr == nil
 	s.commitMu.Unlock()
+	orphaned := false
 	if ok && s.failedCtx.Err() == nil {
 		for _, q := range w.sends {
 			if !s.deliverDirect(q.pc, q.msg) {
 				s.orphanMu.Lock()
 				s.orphans = append(s.orphans, q)
 				s.orphanMu.Unlock()
+				orphaned = true
 			}
 		}
 	}
@@ -215,10 +218,12 @@ func (w *orderWrite) committed(err error) {
 	default:
 		s.committed = n
 	}
+	// The loop needs this commit only when sends wait for one (awaitCommit),
+	// to deliver orphans, or to stop after a failure.
+	wake := s.loopWaits || orphaned || s.commitErr != nil
 	s.commitMu.Unlock()
-	select {
-	case s.commitWake <- struct{}{}:
-	default:
+	if wake {
+		s.wakeCommits()
 	}
 }
 

@@ -69,6 +69,9 @@ limitations under the License.
 // "cpnp_fragment" (the envelope member comes first); it is then parsed
 // strictly. The receiver reassembles fragments with bounds (see
 // ReassemblyLimits) and returns the whole message from ReadMessage.
+// ReadMessage returns a copy of each message; a reader that is done with a
+// message before it reads the next may borrow the association's read
+// buffer instead (BorrowingConn).
 //
 // # Framing over TLS
 //

@@ -350,6 +350,8 @@ type dtlsConn struct {
 	wdl ctxDeadline
 }
 
+var _ BorrowingConn = (*dtlsConn)(nil)
+
 // newDTLSConn wraps a connection whose handshake completed.
 func newDTLSConn(pc *dtls.Conn, cfg Config) (*dtlsConn, error) {
 	state, ok := pc.ConnectionState()
@@ -377,6 +379,19 @@ func newDTLSConn(pc *dtls.Conn, cfg Config) (*dtlsConn, error) {
 
 // ReadMessage implements Conn.
 func (c *dtlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
+	return c.readMessage(ctx, false)
+}
+
+// ReadMessageBorrowed implements BorrowingConn: a message that came in one
+// record is returned in the read buffer, which the next read overwrites; a
+// reassembled one is the reassembler's fresh copy either way.
+func (c *dtlsConn) ReadMessageBorrowed(ctx context.Context) ([]byte, error) {
+	return c.readMessage(ctx, true)
+}
+
+// readMessage reads the next message; borrow returns a message of one
+// record in c.buf rather than in a copy.
+func (c *dtlsConn) readMessage(ctx context.Context, borrow bool) ([]byte, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.buf == nil {
@@ -400,6 +415,9 @@ func (c *dtlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
 		data := c.buf[:n]
 		if !isFragment(data) {
 			c.metrics.messageIn()
+			if borrow {
+				return data, nil
+			}
 			return bytes.Clone(data), nil
 		}
 		if msg := c.addFragment(data); msg != nil {

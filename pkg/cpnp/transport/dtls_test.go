@@ -651,3 +651,64 @@ func TestDTLSInsecureNoClientAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestReadMessageBorrowed: DTLS and TLS associations lend a message that
+// lies whole in their read buffer, which a later read reuses, and still
+// return a fragmented (DTLS) or longer-than-the-buffer (TLS) message
+// whole; ReadMessage keeps returning copies (issue #3: the server's reader
+// decodes each message before the next).
+// Reference: RFC 8921 §8.1; DESIGN §3 (datagram limit, fragmentation,
+// framing over TLS).
+func TestReadMessageBorrowed(t *testing.T) {
+	cpnptest.CheckGoroutines(t)
+	p := getPKI(t)
+	for _, transport := range []string{"dtls", "tls"} {
+		t.Run(transport, func(t *testing.T) {
+			l := listen(t, transport, p.serverConfig())
+			accepted := acceptOne(t, l)
+			c := mustDial(t, transport, l, p.clientConfig(&p.clientCN))
+			sc := <-accepted
+			if sc == nil {
+				t.FailNow()
+			}
+			defer sc.Close()
+			bc, ok := sc.(BorrowingConn)
+			if !ok {
+				t.Fatalf("a %s association is a %T, want a BorrowingConn", transport, sc)
+			}
+			ctx := testContext(t)
+			// The second message needs fragments over DTLS and more than
+			// the read buffer over TLS.
+			msgs := [][]byte{jsonMessage(100), jsonMessage(3 * tlsReadBuffer), jsonMessage(200), jsonMessage(300)}
+			var got [4][]byte
+			for i, m := range msgs {
+				// One at a time, so that each TLS line arrives alone and
+				// starts the read buffer.
+				if err := c.WriteMessage(ctx, m); err != nil {
+					t.Fatalf("write: %v", err)
+				}
+				read, how := bc.ReadMessageBorrowed, "borrowed read"
+				if i == 3 {
+					read, how = sc.ReadMessage, "read"
+				}
+				b, err := read(ctx)
+				if err != nil {
+					t.Fatalf("%s %d: %v", how, i, err)
+				}
+				if diff := cmp.Diff(string(m), string(b)); diff != "" {
+					t.Fatalf("%s %d (-want +got):\n%s", how, i, diff)
+				}
+				got[i] = b
+			}
+			if &got[0][0] != &got[2][0] {
+				t.Errorf("borrowed reads of messages in the read buffer: got two buffers, want the association's read buffer twice")
+			}
+			if &got[1][0] == &got[0][0] {
+				t.Errorf("borrowed read of a message larger than a record or the buffer: got the read buffer, want an assembled copy")
+			}
+			if &got[3][0] == &got[0][0] {
+				t.Errorf("ReadMessage: got the read buffer, want a copy")
+			}
+		})
+	}
+}

@@ -252,10 +252,25 @@ func newTLSConn(tc *tls.Conn, cfg Config) (*tlsConn, error) {
 	return c, nil
 }
 
+var _ BorrowingConn = (*tlsConn)(nil)
+
 // ReadMessage implements Conn: the next non-empty line without its "\n"
 // (or "\r\n"). A line longer than MaxMessageSize closes the association
 // with ErrMessageTooLarge: the stream cannot be trusted to resynchronise.
 func (c *tlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
+	return c.readMessage(ctx, false)
+}
+
+// ReadMessageBorrowed implements BorrowingConn: a line that fits the read
+// buffer is returned in it, which the next read overwrites; a longer one
+// is assembled in a fresh slice either way.
+func (c *tlsConn) ReadMessageBorrowed(ctx context.Context) ([]byte, error) {
+	return c.readMessage(ctx, true)
+}
+
+// readMessage reads the next line; borrow returns a line that lies whole in
+// the read buffer without copying it.
+func (c *tlsConn) readMessage(ctx context.Context, borrow bool) ([]byte, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.br == nil {
@@ -279,7 +294,7 @@ func (c *tlsConn) ReadMessage(ctx context.Context) ([]byte, error) {
 		}
 		switch {
 		case err == nil:
-			msg := c.takeLine(chunk)
+			msg := c.takeLine(chunk, borrow)
 			if len(msg) == 0 {
 				continue // an empty line
 			}
@@ -317,12 +332,16 @@ func (c *tlsConn) overLimit(chunk []byte, complete bool) bool {
 }
 
 // takeLine returns the line that chunk (ending in '\n') completes, without
-// its terminator, and resets the partial line.
-func (c *tlsConn) takeLine(chunk []byte) []byte {
+// its terminator, and resets the partial line. With borrow, a line that is
+// all in chunk is returned as a slice of chunk (the read buffer).
+func (c *tlsConn) takeLine(chunk []byte, borrow bool) []byte {
 	var line []byte
-	if len(c.partial) == 0 {
+	switch {
+	case len(c.partial) == 0 && borrow:
+		line = chunk
+	case len(c.partial) == 0:
 		line = bytes.Clone(chunk)
-	} else {
+	default:
 		line = append(c.partial, chunk...)
 		c.partial = nil
 	}

@@ -105,7 +105,7 @@ func (d *decoder) scan(data []byte) *ValidationError {
 	if !utf8.Valid(data) {
 		return newError("", CodeSyntax, "message is not valid UTF-8 (RFC 8259 §8.1)")
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return syntaxError(data)
 	}
 	obj := trimSpace(data)
@@ -138,7 +138,7 @@ func (d *decoder) scan(data []byte) *ValidationError {
 	return nil
 }
 
-// syntaxError describes why json.Valid refused data.
+// syntaxError describes why validJSON (json.Valid) refused data.
 func syntaxError(data []byte) *ValidationError {
 	var raw json.RawMessage
 	err := json.Unmarshal(data, &raw)

@@ -557,3 +557,48 @@ func TestDecodeErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeKeepsNoReference: neither the message nor the error that
+// Decode returns refers to its input, so a reader may decode out of a
+// buffer that it overwrites with the next datagram (the server reads with
+// transport.BorrowingConn, issue #3). Each input is decoded, the input is
+// overwritten, and the result must still equal a decoding of a copy.
+// Reference: RFC 8921 §9.2, §10; DESIGN §3 (JSON mapping).
+func TestDecodeKeepsNoReference(t *testing.T) {
+	t.Parallel()
+	inputs := map[string][]byte{}
+	for _, m := range Methods {
+		inputs[m.String()] = mustEncode(t, Example(m))
+	}
+	inputs["bad member"] = edit(t, MethodOffer, map[string]string{"validity_offer_time": `"soon"`})
+	inputs["bad CPD member"] = edit(t, MethodQuotation, map[string]string{
+		"requested_cpd": `{"components":[{"customer_nodes":[{"identifier":"ce-1"}],"qos":{"class":7}}]}`})
+	inputs["unknown method"] = edit(t, MethodOffer, map[string]string{"method_code": "12"})
+	for name, input := range inputs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, wantErr := Decode(bytes.Clone(input))
+			buf := bytes.Clone(input)
+			got, gotErr := Decode(buf)
+			for i := range buf {
+				buf[i] = 'x'
+			}
+			if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+				t.Errorf("message after its input was overwritten (-want +got):\n%s", diff)
+			}
+			if (wantErr == nil) != (gotErr == nil) {
+				t.Fatalf("error: got %v, want %v", gotErr, wantErr)
+			}
+			if wantErr == nil {
+				return
+			}
+			w, g := asValidation(t, wantErr), asValidation(t, gotErr)
+			type fields struct{ Error, Field, Detail, TransactionID, CustomerOrderID, ProviderOrderID string }
+			wf := fields{w.Error(), w.Field, w.Detail, w.TransactionID, w.CustomerOrderID, w.ProviderOrderID}
+			gf := fields{g.Error(), g.Field, g.Detail, g.TransactionID, g.CustomerOrderID, g.ProviderOrderID}
+			if diff := cmp.Diff(wf, gf); diff != "" {
+				t.Errorf("error after its input was overwritten (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -22,7 +22,7 @@ import (
 	"errors"
 )
 
-// This file walks JSON text that json.Valid has already accepted, so that
+// This file walks JSON text that validJSON (json.Valid) has already accepted, so that
 // Decode parses the input once into member spans instead of building a map.
 // The walkers still check every index: a bug, not peer input, would be needed
 // to violate the precondition, and even then they return errMalformed rather
