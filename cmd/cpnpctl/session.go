@@ -211,14 +211,14 @@ func (ss *session) wait(j judge, react func(o client.Order) error) error {
 			}
 			printEvent(ss.s.Out, ev)
 			if react != nil {
-				if err := react(ev.Order); err != nil {
+				if err := react(*ev.Order); err != nil {
 					return err
 				}
 			}
 			if !lastOfStep(ev) {
 				continue // more transitions of the same step follow
 			}
-			if v, msg := j(ev.Order, &ev); v != pending {
+			if v, msg := j(*ev.Order, &ev); v != pending {
 				return ss.conclude(v, msg)
 			}
 		case <-ss.ctx.Done():

@@ -68,12 +68,17 @@ so the machine is never stepped concurrently. For each step the engine:
     step (write-ahead, DESIGN §4): Store.Save is durable when it returns, so
     a restart never sends a second QUOTATION for the same customer order
     identifier, and re-sends what was pending from the stored order;
- 5. queues the Sends on the server's outbox (one goroutine per server
-    preserves their order), reports Transitions and Alarms as Events and
-    log lines, and re-arms one clock timer per order at the earliest of the
-    order's timers (fsm.ClientOrder.Timers: RETRANS_TIMER, §8.5, §11.4;
-    EXPECTED_RESPONSE_TIME, EXPECTED_OFFER_TIME, VALIDITY_OFFER_TIME; the
-    withdrawal cycle of §11.1.2, at most one every 300 s).
+ 5. writes the Sends: itself when the server's outbox is idle, the
+    transport is DTLS (a datagram write does not wait for the peer) and
+    no received message waits (this saves a goroutine hand-off per
+    message), else through the outbox (one goroutine per server preserves
+    their order, waits for an association that is being dialled, and
+    sends the retransmissions, §11.4); reports Transitions and Alarms as
+    Events and log lines, and re-arms one clock timer per order at the
+    earliest of the order's timers (fsm.ClientOrder.Timers: RETRANS_TIMER,
+    §8.5, §11.4; EXPECTED_RESPONSE_TIME, EXPECTED_OFFER_TIME,
+    VALIDITY_OFFER_TIME; the withdrawal cycle of §11.1.2, at most one every
+    300 s).
 
 A restarted engine (NewEngine on the same Store) loads every order and
 re-arms its timers from the stored deadlines; a deadline that passed while

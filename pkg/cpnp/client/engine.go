@@ -24,6 +24,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,7 +47,8 @@ const (
 	DefaultInboxSize = 1024
 	// DefaultEventBuffer is the capacity of a subscriber's channel. An
 	// order's negotiation produces about ten events, and each slot of the
-	// channel is one Event (about 0.5 KB), allocated by Subscribe.
+	// channel is one Event (about 190 bytes: its Order is a pointer),
+	// allocated by Subscribe.
 	DefaultEventBuffer = 64
 	// storeRetryDelay is the wait before a timer whose step could not be
 	// stored fires again.
@@ -174,11 +176,15 @@ type Engine struct {
 
 	// orders is owned by the loop goroutine (and NewEngine before it).
 	orders map[string]*entry
+	// transitions and events are step's scratch slices, owned by the loop
+	// goroutine: a step reuses their arrays instead of allocating its own.
+	transitions []fsm.Transition
+	events      []Event
 
 	mu sync.RWMutex
-	// snap holds the published copy of every order: a deep copy of the
-	// loop's, made once per step and shared by Get (which copies it again)
-	// and the Events of that step (which do not).
+	// snap holds the published copy of every order: the loop's own order
+	// after its last step (immutable, see step), which Get and List copy
+	// and the Events of that step share.
 	snap       map[string]Order
 	subs       map[string]map[*subscriber]struct{}
 	subsClosed bool
@@ -224,10 +230,26 @@ type timerFire struct {
 
 type subscriber struct{ ch chan Event }
 
+// outbox queues the messages to one server for its writer goroutine
+// (runOutbox). The loop writes a message itself, without the hand-off to
+// the writer (Engine.sendDirect), when the outbox is idle (pending is
+// zero: what the loop queued before was written, so the order holds), the
+// message is not a retransmission, the transport is DTLS (direct): a
+// datagram write does not wait for a slow peer, so the loop never blocks
+// on one; and no received message waits for the loop (under load the
+// writer's goroutine writes while the loop steps the next message).
 type outbox struct {
 	ch     chan outItem
+	ctx    context.Context //nolint:containedctx // the outbox's lifetime, shared by its writer and the loop
 	cancel context.CancelFunc
 	done   chan struct{}
+	direct bool
+	// pending counts the messages queued and not yet handled by the writer.
+	pending atomic.Int64
+	// sd is the sends' deadline: the writer's, and the loop's while pending
+	// is zero (the writer then waits for the next item, which the loop
+	// queues after it is done with sd).
+	sd sendDeadline
 }
 
 // outItem is a message to send, or a flush marker (flushed != nil) that
@@ -277,8 +299,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 		if o.ID() == "" {
 			continue
 		}
-		e.register(&entry{order: o})
-		e.publish(o.Clone()) // the store may keep o: the loop's copy stays its own
+		// The store may keep o: the loop's History, clipped, is copied on
+		// its first append, and the published copy is a deep copy.
+		e.register(&entry{order: publishedOrder(o)})
+		e.publish(o.Clone())
 	}
 	e.log.V(1).Info("Restored orders", "count", len(e.orders))
 	return e, nil
@@ -296,7 +320,11 @@ func (e *Engine) AddServer(name string, sc ServerConfig) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(e.base)
-	ob := &outbox{ch: make(chan outItem, e.cfg.OutboxSize), cancel: cancel, done: make(chan struct{})}
+	t, _ := ParseTransport(string(sc.Transport))
+	ob := &outbox{
+		ch: make(chan outItem, e.cfg.OutboxSize), ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		direct: t == TransportDTLS && sc.Dial == nil,
+	}
 	e.mu.Lock()
 	e.outboxes[name] = ob
 	e.mu.Unlock()
@@ -304,7 +332,7 @@ func (e *Engine) AddServer(name string, sc ServerConfig) error {
 	go func() {
 		defer e.outWG.Done()
 		defer close(ob.done)
-		e.runOutbox(ctx, name, ob)
+		e.runOutbox(name, ob)
 	}()
 	return nil
 }
@@ -329,11 +357,13 @@ func (e *Engine) Connect(ctx context.Context, server string) error { return e.mu
 // runOutbox sends the messages queued for one server, in order. Each send
 // is bounded by a deadline at least SendTimeout away when it starts; the
 // deadline (a context with its timer) is shared by the sends of the next
-// SendTimeout/2, so that a send does not cost a context and a timer, and
-// the association keeps its write deadline.
-func (e *Engine) runOutbox(ctx context.Context, name string, ob *outbox) {
-	var sd sendDeadline
-	defer sd.stop()
+// SendTimeout/2, and by the loop's direct writes (sendDirect), so that a
+// send does not cost a context and a timer, and the association keeps its
+// write deadline.
+func (e *Engine) runOutbox(name string, ob *outbox) {
+	// ob.sd's context ends with ctx, its parent: the loop may still use sd
+	// while this returns, so it is not stopped here.
+	ctx := ob.ctx
 	for {
 		select {
 		case <-ctx.Done():
@@ -344,15 +374,46 @@ func (e *Engine) runOutbox(ctx context.Context, name string, ob *outbox) {
 				continue
 			}
 			msg := it.msg
-			sctx := sd.next(ctx, e.cfg.SendTimeout)
+			sctx := ob.sd.next(ctx, e.cfg.SendTimeout)
 			err := e.mux.send(sctx, name, msg, it.retransmission)
+			ob.pending.Add(-1)
 			if err != nil && ctx.Err() == nil {
-				e.log.V(1).Info("Failed to send message", "peer", name, "method", msg.Method.String(),
-					"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq,
-					"error", err.Error())
+				e.logSendFailure(name, msg, err)
 			}
 		}
 	}
+}
+
+// sendDirect writes msg to the server of ob from the loop, without the
+// hand-off to ob's writer, when ob allows it (see outbox); it reports
+// false when msg must be queued instead: ob does not allow it, or there is
+// no association to write on (nothing was sent).
+func (e *Engine) sendDirect(name string, ob *outbox, msg wire.Message, retransmission bool) bool {
+	// Under load (messages waiting for the loop) the writer takes the
+	// write, so that the loop goes on with the next message meanwhile.
+	if !ob.canWriteDirect(retransmission) || len(e.inbox) > 0 {
+		return false
+	}
+	err := e.mux.write(ob.sd.next(ob.ctx, e.cfg.SendTimeout), name, msg, false, false)
+	switch {
+	case errors.Is(err, errNoAssociation):
+		return false
+	case err != nil && ob.ctx.Err() == nil:
+		e.logSendFailure(name, msg, err)
+	}
+	return true
+}
+
+// canWriteDirect reports whether the loop may write a message itself
+// rather than queue it (see outbox).
+func (ob *outbox) canWriteDirect(retransmission bool) bool {
+	return ob.direct && !retransmission && ob.pending.Load() == 0 && ob.ctx.Err() == nil
+}
+
+func (e *Engine) logSendFailure(name string, msg wire.Message, err error) {
+	e.log.V(1).Info("Failed to send message", "peer", name, "method", msg.Method.String(),
+		"customerOrderID", msg.CustomerOrderID, "transactionID", msg.TransactionID, "seq", msg.Seq,
+		"error", err.Error())
 }
 
 // sendDeadline is the context an outbox's sends run under, renewed when
@@ -544,10 +605,12 @@ func (e *Engine) List() []Order {
 // subscriber that fell behind can call Get. To miss nothing, subscribe
 // before issuing the command, or subscribe and then Get.
 //
-// Event.Order is the order after the step, shared (not copied) between the
-// subscribers of the step's events and the engine's published copy that
-// Get copies: read it, or Clone it to keep or change it. Copying the whole
-// order into every event was most of a subscription's cost.
+// Event.Order points to the order after the step, shared (not copied)
+// between the subscribers of the step's events, and sharing its records
+// with the engine's own order and the published copy that Get copies: read
+// it, or Clone it to keep or change it. Copying the whole order into every
+// event, or into every slot of the channel, was most of a subscription's
+// cost.
 func (e *Engine) Subscribe(id string) (<-chan Event, func()) {
 	s := &subscriber{ch: make(chan Event, e.cfg.EventBuffer)}
 	e.mu.Lock()

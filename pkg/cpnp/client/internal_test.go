@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
@@ -176,14 +177,63 @@ func TestNextDeadline(t *testing.T) {
 	}
 }
 
+// TestAppendHistory: Order.History keeps the last MaxHistory transitions,
+// oldest first, and appending never changes a History handed out before
+// (Get, Events and the Store share the loop's arrays).
+// Reference: RFC 8921 §8.11 ("Timestamps are also logged to track state
+// change").
 func TestAppendHistory(t *testing.T) {
 	t.Parallel()
 	tr := func(r string) fsm.Transition { return fsm.Transition{Reason: r} }
-	h := appendHistory(nil, []fsm.Transition{tr("a"), tr("b")}, 3)
-	h = appendHistory(h, nil, 3)
-	h = appendHistory(h, []fsm.Transition{tr("c"), tr("d")}, 3)
-	if diff := cmp.Diff([]fsm.Transition{tr("b"), tr("c"), tr("d")}, h); diff != "" {
-		t.Errorf("bounded history (-want +got):\n%s", diff)
+	trs := func(rs string) []fsm.Transition {
+		var out []fsm.Transition
+		for _, r := range rs {
+			out = append(out, tr(string(r)))
+		}
+		return out
+	}
+	tests := map[string]struct {
+		steps  []string // the transitions of each step
+		maxLen int
+		want   string
+	}{
+		"empty steps":        {steps: []string{"", ""}, maxLen: 3, want: ""},
+		"under the bound":    {steps: []string{"ab", "", "c"}, maxLen: 64, want: "abc"},
+		"at the bound":       {steps: []string{"ab", "c"}, maxLen: 3, want: "abc"},
+		"drops the oldest":   {steps: []string{"ab", "cd"}, maxLen: 3, want: "bcd"},
+		"one step too many":  {steps: []string{"abcde"}, maxLen: 3, want: "cde"},
+		"long run":           {steps: []string{"abc", "de", "f", "ghij", "k", "lmnopq", "r"}, maxLen: 5, want: "nopqr"},
+		"long run unbounded": {steps: []string{"abc", "de", "f", "ghij", "k", "lmnopq", "r"}, maxLen: 64, want: "abcdefghijklmnopqr"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var h []fsm.Transition
+			type handed struct {
+				h    []fsm.Transition
+				want []fsm.Transition
+			}
+			var out []handed
+			for _, step := range tc.steps {
+				h = appendHistory(h, trs(step), tc.maxLen)
+				if len(h) > tc.maxLen {
+					t.Fatalf("got %d transitions, want at most %d", len(h), tc.maxLen)
+				}
+				p := publishedOrder(Order{History: h}).History
+				if cap(p) != len(p) {
+					t.Errorf("published history: got cap %d, want %d (clipped)", cap(p), len(p))
+				}
+				out = append(out, handed{h: p, want: append([]fsm.Transition(nil), p...)})
+			}
+			if diff := cmp.Diff(trs(tc.want), h, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("history (-want +got):\n%s", diff)
+			}
+			for i, o := range out {
+				if diff := cmp.Diff(o.want, o.h); diff != "" {
+					t.Errorf("history handed out after step %d changed later (-then +now):\n%s", i, diff)
+				}
+			}
+		})
 	}
 }
 
@@ -256,5 +306,43 @@ func TestSendDeadline(t *testing.T) {
 	cancelParent()
 	if got := d.next(parent, timeout); got.Err() == nil {
 		t.Errorf("after the parent ended: got a live context, want an ended one")
+	}
+}
+
+// TestOutboxCanWriteDirect: the loop writes a message itself only on a
+// DTLS association whose outbox is idle (so that the messages to a server
+// keep their order) and never a retransmission (§11.4), which the outbox
+// sends after checking the association for silence.
+// Reference: RFC 8921 §8.1 (DTLS), §11.4.
+func TestOutboxCanWriteDirect(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		direct, retransmission, cancelled bool
+		pending                           int64
+		want                              bool
+	}{
+		"idle DTLS":         {direct: true, want: true},
+		"TLS or own dial":   {direct: false},
+		"retransmission":    {direct: true, retransmission: true},
+		"messages queued":   {direct: true, pending: 1},
+		"outbox stopped":    {direct: true, cancelled: true},
+		"all against":       {retransmission: true, pending: 3, cancelled: true},
+		"queue drained":     {direct: true, pending: 0, want: true},
+		"one being written": {direct: true, pending: 1, retransmission: false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ob := &outbox{ctx: ctx, direct: tc.direct}
+			ob.pending.Store(tc.pending)
+			if tc.cancelled {
+				cancel()
+			}
+			if got := ob.canWriteDirect(tc.retransmission); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -175,6 +175,17 @@ func (m *Mux) Send(ctx context.Context, server string, msg wire.Message) error {
 // went silent after an earlier retransmission (link.closeIfSilent,
 // MuxConfig.StaleAfter), so that it goes out on a new one.
 func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retransmission bool) error {
+	return m.write(ctx, server, msg, retransmission, true)
+}
+
+// errNoAssociation is what write returns, without waiting, when there is
+// no association to write on: nothing was sent.
+var errNoAssociation = errors.New("no association")
+
+// write is send; with wait false it does not wait for an association: it
+// returns errNoAssociation, having sent nothing and counted no failure,
+// when there is none or it closed under the write.
+func (m *Mux) write(ctx context.Context, server string, msg wire.Message, retransmission, wait bool) error {
 	// The encoding goes to a pooled buffer: transport.Conn.WriteMessage
 	// does not keep it after it returns.
 	bp := encodeBuffers.Get().(*[]byte) //nolint:forcetypeassert // the pool holds *[]byte only
@@ -214,6 +225,9 @@ func (m *Mux) send(ctx context.Context, server string, msg wire.Message, retrans
 				return fmt.Errorf("send %s to %q: %w", msg.Method, server, err)
 			}
 			// The association closed under us: wait for the next one.
+		}
+		if !wait {
+			return errNoAssociation
 		}
 		select {
 		case <-changed:
@@ -284,7 +298,8 @@ func (m *Mux) link(server string) (*link, error) {
 }
 
 // deliver decodes one datagram from server and hands it to the order's
-// Handler, or discards it silently (§10.1, §13).
+// Handler, or discards it silently (§10.1, §13). It keeps no reference to
+// data, which may be the association's read buffer (link.read).
 func (m *Mux) deliver(server string, data []byte) {
 	at := m.cfg.Clock.Now()
 	msg, err := wire.DecodeWithLimit(data, m.cfg.MaxMessageSize)

@@ -135,8 +135,10 @@ type Event struct {
 	// Failure is the failure the step recorded, if it recorded one (a FAIL
 	// received or sent, an expiry, no response).
 	Failure *fsm.Failure
-	// Order is the order after the step that produced the event. It is
-	// shared with the other events of the step and the engine's published
-	// copy (Subscribe): read it, or Clone it before keeping or changing it.
-	Order Order
+	// Order is the order after the step that produced the event; never
+	// nil. It is shared with the other events of the step and with the
+	// engine's published copy (Subscribe): read it, or Clone it before
+	// keeping or changing it. A pointer, so that an Event (and each slot of
+	// a subscriber's channel, which Subscribe allocates) stays small.
+	Order *Order
 }

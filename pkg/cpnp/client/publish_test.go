@@ -43,7 +43,7 @@ func TestEventsSharePublishedOrder(t *testing.T) {
 	if !ok {
 		t.Fatalf("Get(%q): not found", id)
 	}
-	if diff := cmp.Diff(ev.Order, got, cmpOrders); diff != "" {
+	if diff := cmp.Diff(*ev.Order, got, cmpOrders); diff != "" {
 		t.Errorf("event order vs Get (-event +get):\n%s", diff)
 	}
 	if got, want := sent.Order.State(), fsm.ClientPQOSent; got != want {
@@ -61,7 +61,7 @@ func TestEventsSharePublishedOrder(t *testing.T) {
 	got.Labels = map[string]string{"changed": "yes"}
 	got.FSM.Timers[fsm.TimerResponse] = got.FSM.Timers[fsm.TimerResponse].Add(1)
 	again, _ := h.eng.Get(id)
-	if diff := cmp.Diff(ev.Order, again, cmpOrders); diff != "" {
+	if diff := cmp.Diff(*ev.Order, again, cmpOrders); diff != "" {
 		t.Errorf("Get after changing an earlier copy (-event +get):\n%s", diff)
 	}
 

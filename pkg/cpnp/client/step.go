@@ -19,6 +19,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
@@ -38,7 +39,14 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 		}
 	}
 	persist := false
-	var transitions []fsm.Transition
+	// The step's transitions and events go to the loop's scratch slices
+	// (step runs on the loop goroutine only), cleared before they return
+	// so that they pin no order.
+	transitions := e.transitions[:0]
+	defer func() {
+		clear(transitions)
+		e.transitions = transitions[:0]
+	}()
 	for _, a := range actions {
 		switch a := a.(type) {
 		case fsm.Send:
@@ -58,7 +66,7 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 		after.UpdatedAt = ev.When()
 		after.History = appendHistory(before.History, transitions, e.cfg.MaxHistory)
 		// Write-ahead (DESIGN §4): durable before anything of this step is sent.
-		if err := e.cfg.Store.Save(ctx, after); err != nil {
+		if err := e.cfg.Store.Save(ctx, publishedOrder(after)); err != nil {
 			e.cfg.Metrics.storeFailed()
 			e.log.Error(err, "Failed to store order; step not applied", "customerOrderID", before.ID())
 			return "", fmt.Errorf("store order %q: %w", before.ID(), err)
@@ -66,20 +74,36 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 		ent.dead = nil
 	}
 	ent.order = after
-	// One deep copy per step: the published order, which the step's
-	// events share.
-	snap := after.Clone()
+	// The loop's order is immutable once built: Step is copy-on-write and
+	// never changes its input (fsm.ClientOrder), the engine replaces
+	// ent.order instead of changing it, and appendHistory only writes past
+	// the length of every History published before. So the published
+	// order, which Get copies and the step's events share, is the loop's
+	// own, as the Store's is (Store.Save), without a deep copy per step.
+	snap := publishedOrder(after)
 	e.publish(snap)
 
-	var events []Event
+	events := e.events[:0]
+	defer func() {
+		clear(events)
+		e.events = events[:0]
+	}()
+	var shared *Order // the step's events share one copy of snap
+	eventOrder := func() *Order {
+		if shared == nil {
+			shared = new(Order)
+			*shared = snap
+		}
+		return shared
+	}
 	for _, a := range actions {
 		switch a := a.(type) {
 		case fsm.Send:
 			e.send(ent, a)
 		case fsm.Transition:
-			events = append(events, e.transition(before, snap, a))
+			events = append(events, e.transition(before, eventOrder(), a))
 		case fsm.Alarm:
-			events = append(events, e.alarm(snap, a))
+			events = append(events, e.alarm(eventOrder(), a))
 		case fsm.Discard:
 			if log := e.log.V(1); log.Enabled() {
 				log.Info("Discarded input", "customerOrderID", after.ID(), "reason", a.Reason)
@@ -98,16 +122,43 @@ func (e *Engine) step(ctx context.Context, ent *entry, ev fsm.Event) (string, er
 	return "", nil
 }
 
-// appendHistory appends ts to h, keeping the last max entries.
+// appendHistory returns h with ts appended, keeping the last maxLen
+// entries, in amortized constant time. The orders published before (Get,
+// Events, the Store) share h's array, so it never writes an element they
+// can see: it writes only past len(h), into spare capacity that no
+// published order covers (the loop appends to its latest order only; every
+// order it hands out is clipped, publishedOrder; and a step whose Save
+// failed is forgotten before anything else saw it). When the spare
+// capacity runs out it copies what it keeps to a new array with room to
+// grow.
 func appendHistory(h []fsm.Transition, ts []fsm.Transition, maxLen int) []fsm.Transition {
 	if len(ts) == 0 {
 		return h
 	}
-	out := append(append(make([]fsm.Transition, 0, len(h)+len(ts)), h...), ts...)
-	if len(out) > maxLen {
-		out = out[len(out)-maxLen:]
+	if len(ts) > maxLen {
+		ts = ts[len(ts)-maxLen:]
 	}
-	return out
+	keep := h
+	if drop := len(h) + len(ts) - maxLen; drop > 0 {
+		keep = h[drop:]
+	}
+	if len(keep)+len(ts) <= cap(keep) {
+		return append(keep, ts...)
+	}
+	out := make([]fsm.Transition, 0, max(2*(len(keep)+len(ts)), minHistoryCap))
+	return append(append(out, keep...), ts...)
+}
+
+// minHistoryCap is the smallest capacity appendHistory allocates: a
+// negotiation (Figure 6) records about six transitions.
+const minHistoryCap = 8
+
+// publishedOrder is o as the engine hands it out (Store, Get, Events): its
+// History clipped to its length, so that a reader's append copies it
+// instead of writing into the spare capacity the loop appends to.
+func publishedOrder(o Order) Order {
+	o.History = slices.Clip(o.History)
+	return o
 }
 
 // send queues a message on its server's outbox.
@@ -138,9 +189,14 @@ func (e *Engine) send(ent *entry, s fsm.Send) {
 			"customerOrderID", msg.CustomerOrderID)
 		return
 	}
+	if e.sendDirect(server, ob, msg, s.Retransmission) {
+		return
+	}
+	ob.pending.Add(1)
 	select {
 	case ob.ch <- outItem{msg: msg, retransmission: s.Retransmission}:
 	default:
+		ob.pending.Add(-1)
 		e.cfg.Metrics.sendFailed()
 		e.log.V(1).Info("Dropped message: outbox full", "peer", server, "method", msg.Method.String(),
 			"customerOrderID", msg.CustomerOrderID)
@@ -171,9 +227,9 @@ func (e *Engine) roundTrip(ent *entry, before, after fsm.ClientOrder, at time.Ti
 	}
 }
 
-// transition logs a Transition and returns its Event; after is the
-// published order, which the Event shares.
-func (e *Engine) transition(before, after Order, t fsm.Transition) Event {
+// transition logs a Transition and returns its Event; after is (a copy
+// of) the published order, which the Event shares.
+func (e *Engine) transition(before Order, after *Order, t fsm.Transition) Event {
 	if log := e.log.V(1); log.Enabled() {
 		log.Info("Order changed state", "customerOrderID", after.ID(), "providerOrderID", after.FSM.ProviderOrderID,
 			"peer", after.Server, "transactionID", after.FSM.Txn.ID, "from", t.From, "state", t.To,
@@ -191,8 +247,8 @@ func (e *Engine) transition(before, after Order, t fsm.Transition) Event {
 }
 
 // alarm raises an Alarm (§11.1.2): an error log line, a counter, the hook;
-// it returns the Event, which shares o, the published order.
-func (e *Engine) alarm(o Order, a fsm.Alarm) Event {
+// it returns the Event, which shares o, (a copy of) the published order.
+func (e *Engine) alarm(o *Order, a fsm.Alarm) Event {
 	e.cfg.Metrics.alarm()
 	e.log.Error(nil, "Raised alarm", "customerOrderID", o.ID(), "providerOrderID", o.FSM.ProviderOrderID,
 		"peer", o.Server, "state", string(o.FSM.State), "alarm", a.Reason)

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // MarshalJSON returns the canonical encoding of c, after checking it with
@@ -94,8 +95,15 @@ func (c CPD) AppendCanonical(dst []byte) ([]byte, error) {
 // Empty(); list order matters; a CPD holding a non-finite number equals
 // nothing.
 func Equal(a, b CPD) bool {
-	// One buffer holds both encodings.
-	buf, err := a.appendCanonical(make([]byte, 0, encodedSizeHint(a)+encodedSizeHint(b)))
+	// One buffer holds both encodings; it is recycled (equalBuffers), as
+	// the engines compare a CPD on every ACCEPT and ACK.
+	bp := equalBuffers.Get().(*[]byte) //nolint:forcetypeassert // the pool holds *[]byte only
+	defer putEqualBuffer(bp)
+	buf := (*bp)[:0]
+	if n := encodedSizeHint(a) + encodedSizeHint(b); n > cap(buf) {
+		buf = make([]byte, 0, n)
+	}
+	buf, err := a.appendCanonical(buf)
 	if err != nil {
 		return false
 	}
@@ -103,7 +111,25 @@ func Equal(a, b CPD) bool {
 	if buf, err = b.appendCanonical(buf); err != nil {
 		return false
 	}
+	*bp = buf
 	return bytes.Equal(buf[:n], buf[n:])
+}
+
+// equalBuffers recycles Equal's buffers.
+var equalBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*encodedSizeHint(CPD{Components: make([]Component, 1)}))
+	return &b
+}}
+
+// maxPooledEqualBuffer bounds the buffers Equal keeps: a rare large CPD
+// does not pin its buffer.
+const maxPooledEqualBuffer = 64 << 10
+
+func putEqualBuffer(bp *[]byte) {
+	if cap(*bp) > maxPooledEqualBuffer {
+		return
+	}
+	equalBuffers.Put(bp)
 }
 
 // DeepCopyInto copies c into out, sharing no memory (the Kubernetes

@@ -323,7 +323,7 @@ func TestKillRestartStandaloneServer(t *testing.T) {
 	for _, id := range []string{open, inflight} {
 		o := cli.order(id)
 		if o.State() != fsm.ClientCompleted {
-			o = cli.waitReason(id, "Agreed").Order
+			o = *cli.waitReason(id, "Agreed").Order
 		}
 		if o.FSM.Agreement == nil || !o.FSM.Agreement.Active {
 			t.Errorf("client order %s after the restart: got %s %+v, want an active agreement", id, o.State(), o.FSM.Agreement)

@@ -112,7 +112,7 @@ func (s *clientStep) onQuote(in any) {
 // EXPECTED_OFFER_TIME, if any, is accepted when it is not later than the
 // time currently granted; a later one is a request for more time.
 func (s *clientStep) onProcessing(in any) {
-	msg, _ := in.(wire.Message)
+	msg := messageOf(in)
 	if !s.checkProvider(msg) {
 		return
 	}
@@ -190,7 +190,7 @@ func (s *clientStep) refuse() {
 // OfferReceived → OfferProcessing in one step. An offer that arrives already
 // expired ends the negotiation (OfferExpired) without an answer.
 func (s *clientStep) onOffer(in any) {
-	msg, _ := in.(wire.Message)
+	msg := messageOf(in)
 	switch {
 	case msg.OfferedCPD == nil:
 		s.discard("OFFER carries no offered CPD (§9.2.3)")
@@ -334,7 +334,7 @@ func (s *clientStep) onRefuseExtension(any) {
 // DECLINE is not compared: Table 5 has no row for it, and §9.2.5 and §9.2.6
 // disagree on its content.
 func (s *clientStep) onAck(in any) {
-	msg, _ := in.(wire.Message)
+	msg := messageOf(in)
 	switch {
 	case s.o.State == ClientAcceptSent:
 		offer := s.o.Offer
@@ -392,7 +392,7 @@ func (s *clientStep) onAck(in any) {
 // WITHDRAW (an Alarm: the server may still hold the agreement), or a CANCEL
 // or DECLINE.
 func (s *clientStep) onFail(in any) {
-	msg, _ := in.(wire.Message)
+	msg := messageOf(in)
 	code := msg.StatusCode
 	if !s.checkProvider(msg) {
 		return
@@ -439,7 +439,7 @@ func (s *clientStep) onFail(in any) {
 // answer"). Retransmission stops; if the ACK does not follow, another
 // withdrawal cycle starts after WithdrawRetryInterval (§11.1.2).
 func (s *clientStep) onWithdrawProcessing(in any) {
-	msg, _ := in.(wire.Message)
+	msg := messageOf(in)
 	if !s.withdrawPending() {
 		s.discard("PROCESSING does not answer a pending WITHDRAW (Fig. 14)")
 		return

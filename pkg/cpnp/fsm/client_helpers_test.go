@@ -176,6 +176,9 @@ func checkClientStep(m Client, old ClientOrder, ev Event, next ClientOrder, acts
 		return fmt.Errorf("no action: every input must have an outcome")
 	}
 	changed := !reflect.DeepEqual(old, next)
+	if same := sameClientOrder(&old, &next); same == changed {
+		return fmt.Errorf("sameClientOrder: got %v, want %v (reflect.DeepEqual)", same, !changed)
+	}
 	persists, firstSend, firstPersist, discards := 0, -1, -1, 0
 	timers := map[TimerID]time.Time{}
 	for k, v := range old.Timers {

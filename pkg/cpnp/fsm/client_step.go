@@ -18,8 +18,8 @@ package fsm
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/session"
@@ -40,7 +40,9 @@ func (m Client) Step(o ClientOrder, ev Event) (ClientOrder, []Action) {
 	if ev == nil {
 		return o, []Action{Discard{Reason: "nil event"}}
 	}
-	s := &clientStep{m: m, o: o, at: ev.When(), actions: make([]Action, 0, stepActions)}
+	s := clientSteps.Get().(*clientStep) //nolint:forcetypeassert // the pool holds *clientStep only
+	defer s.release()
+	*s = clientStep{m: m, o: o, at: ev.When(), actions: make([]Action, 0, stepActions)}
 	switch e := ev.(type) {
 	case MsgReceived:
 		s.receive(e.Msg)
@@ -57,7 +59,7 @@ func (m Client) Step(o ClientOrder, ev Event) (ClientOrder, []Action) {
 	if len(s.o.Timers) == 0 {
 		s.o.Timers = nil
 	}
-	if !reflect.DeepEqual(o, s.o) {
+	if !sameClientOrder(&o, &s.o) {
 		s.persist()
 	}
 	return s.o, s.actions
@@ -75,6 +77,29 @@ type clientStep struct {
 	discarded bool
 	// timers is the copy-on-write of o.Timers.
 	timers cowTimers
+	// msg is the message being handled (receive), which the handlers get
+	// as a *wire.Message (messageOf).
+	msg wire.Message
+}
+
+// messageOf returns the message a handler of a message input gets (a
+// *wire.Message, see receive); the zero message for anything else.
+func messageOf(in any) wire.Message {
+	if m, ok := in.(*wire.Message); ok && m != nil {
+		return *m
+	}
+	return wire.Message{}
+}
+
+// clientSteps recycles the work areas of Step: the table's handlers take
+// the work area through function values, so it would otherwise be
+// allocated (a copy of the order and more) on every step.
+var clientSteps = sync.Pool{New: func() any { return new(clientStep) }}
+
+// release returns s to clientSteps, holding nothing of its step.
+func (s *clientStep) release() {
+	*s = clientStep{}
+	clientSteps.Put(s)
 }
 
 // receive handles a message from the order's server. The client machine
@@ -116,7 +141,10 @@ func (s *clientStep) receive(msg wire.Message) {
 		s.discard(fmt.Sprintf("%s is not expected in state %s (Table 5)", s.in, s.o.State))
 		return
 	}
-	rule.handle(s, msg)
+	// The handler gets a pointer into the (pooled) work area: a
+	// wire.Message in an interface would cost an allocation per message.
+	s.msg = msg
+	rule.handle(s, &s.msg)
 }
 
 // repeat answers a repeat of the last accepted message (same sequence

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
@@ -479,7 +480,9 @@ func (m Server) Open(ev MsgReceived) (ServerOrder, []Action, error) {
 	case ev.Fresh.Nonce == "":
 		return ServerOrder{}, nil, fmt.Errorf("%w: no fresh nonce", ErrCannotOpen)
 	}
-	s := &serverStep{m: m, at: ev.At, in: inputOf(msg.Method), timers: cowTimers{own: true}, acts: make([]Action, 0, stepActions)}
+	s := newServerStep()
+	defer s.release()
+	*s = serverStep{m: m, at: ev.At, in: inputOf(msg.Method), timers: cowTimers{own: true}, acts: make([]Action, 0, stepActions)}
 	s.o = ServerOrder{
 		CustomerOrderID: msg.CustomerOrderID,
 		ProviderOrderID: ev.Fresh.ProviderOrderID,
@@ -508,7 +511,9 @@ func (m Server) Step(o ServerOrder, ev Event) (ServerOrder, []Action) {
 	if ev == nil {
 		return o, []Action{Discard{Reason: "nil event"}}
 	}
-	s := &serverStep{m: m, o: o, at: ev.When(), acts: make([]Action, 0, stepActions)}
+	s := newServerStep()
+	defer s.release()
+	*s = serverStep{m: m, o: o, at: ev.When(), acts: make([]Action, 0, stepActions)}
 	switch e := ev.(type) {
 	case MsgReceived:
 		s.onMsg(e)
@@ -550,6 +555,21 @@ type serverStep struct {
 	changed   bool
 	// timers is the copy-on-write of o.Timers.
 	timers cowTimers
+}
+
+// serverSteps recycles the working states of Open and Step: the table's
+// handlers take the working state through function values, so it would
+// otherwise be allocated (a copy of the order and more) on every step.
+var serverSteps = sync.Pool{New: func() any { return new(serverStep) }}
+
+func newServerStep() *serverStep {
+	return serverSteps.Get().(*serverStep) //nolint:forcetypeassert // the pool holds *serverStep only
+}
+
+// release returns s to serverSteps, holding nothing of its step.
+func (s *serverStep) release() {
+	*s = serverStep{}
+	serverSteps.Put(s)
 }
 
 func (s *serverStep) emit(a ...Action) { s.acts = append(s.acts, a...) }
