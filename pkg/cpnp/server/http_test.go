@@ -206,6 +206,17 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
+	// Every reason of dropped_total that docs/server.md lists is a series
+	// from the start, child orders' included (dashboards and rate() need
+	// the 0).
+	for _, r := range []string{"invalid", "access_filter", "fail_rate_limited", "repeat_rate_limited",
+		"discarded", "unknown_fail", "no_association", "send_queue_full", "store_failed", "shutting_down",
+		"random_failure", "unexpected_child", "upstream_queue_full", "upstream_send_failed",
+		"child_inbox_full", "child_unknown"} {
+		if series := `cpnp_server_dropped_total{reason="` + r + `"}`; !strings.Contains(body, series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
 	e.stop()
 	if code, body, _ := call(t, h, http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "server closed") {
 		t.Errorf("/readyz after Shutdown: %d %s, want 503", code, body)

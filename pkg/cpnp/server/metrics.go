@@ -45,6 +45,15 @@ const (
 	dropUnexpected      = "unexpected_child" // a child-order message for an upstream not configured
 )
 
+// dropReasons lists every reason of cpnp_server_dropped_total, those of
+// child orders (child.go) included: each series starts at 0.
+var dropReasons = []string{
+	dropInvalid, dropAccessFilter, dropFailRateLimited, dropRepeatLimited, dropDiscarded,
+	dropNoAssociation, dropSendQueueFull, dropStoreFailed, dropUnknownFail, dropRandomFailure,
+	dropShuttingDown, dropUnexpected,
+	dropUpstreamQueueFull, dropUpstreamSendFailed, dropChildInboxFull, dropChildUnknown,
+}
+
 // metrics are the engine's Prometheus metrics. They always exist (so the
 // engine never checks for nil); they are registered only when
 // Config.Registerer is set.
@@ -134,8 +143,7 @@ func newMetrics() *metrics {
 	for _, st := range fsm.ServerStates {
 		m.orders.WithLabelValues(string(st)).Set(0)
 	}
-	for _, r := range []string{dropInvalid, dropAccessFilter, dropFailRateLimited, dropRepeatLimited, dropDiscarded,
-		dropNoAssociation, dropSendQueueFull, dropStoreFailed, dropUnknownFail, dropRandomFailure, dropShuttingDown, dropUnexpected} {
+	for _, r := range dropReasons {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, k := range []string{"timer", "repeat"} {
