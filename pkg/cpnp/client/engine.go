@@ -759,21 +759,12 @@ func (e *Engine) rearm(ent *entry, minDelay time.Duration) {
 	})
 }
 
-// nextDeadline is fsm.ClientOrder.NextDeadline without the dead timers:
-// the earliest deadline, the smallest timer ID among equal ones.
+// nextDeadline is fsm.ClientOrder.NextDeadline without the dead timers
+// (due timers that the machine discarded, not armed again at the same
+// deadline): the same choice, ties included, through fsm.EarliestTimer.
 func nextDeadline(timers map[fsm.TimerID]time.Time, dead map[fsm.TimerID]time.Time) (fsm.TimerID, time.Time, bool) {
-	var (
-		best fsm.TimerID
-		at   time.Time
-		ok   bool
-	)
-	for id, t := range timers {
-		if d, isDead := dead[id]; isDead && d.Equal(t) {
-			continue
-		}
-		if !ok || t.Before(at) || (t.Equal(at) && id < best) {
-			best, at, ok = id, t, true
-		}
-	}
-	return best, at, ok
+	return fsm.EarliestTimer(timers, func(id fsm.TimerID, t time.Time) bool {
+		d, isDead := dead[id]
+		return isDead && d.Equal(t)
+	})
 }

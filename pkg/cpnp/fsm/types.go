@@ -510,16 +510,22 @@ func copyTimers(m map[TimerID]time.Time, extra int) map[TimerID]time.Time {
 // nextDeadline returns the earliest deadline of timers. Ties go to the timer
 // that sorts first by ID, so the answer is deterministic.
 func nextDeadline(timers map[TimerID]time.Time) (TimerID, time.Time, bool) {
-	var (
-		id  TimerID
-		at  time.Time
-		got bool
-	)
+	return EarliestTimer(timers, nil)
+}
+
+// EarliestTimer returns the earliest deadline of timers, leaving out those
+// for which skip (when not nil) reports true; ok is false when none is
+// left. Ties go to the timer that sorts first by ID, so that the shells
+// and the orders' NextDeadline always pick the same timer.
+func EarliestTimer(timers map[TimerID]time.Time, skip func(TimerID, time.Time) bool) (id TimerID, at time.Time, ok bool) {
 	// One pass, no sorting: the shells ask after every step.
 	for k, t := range timers {
-		if !got || t.Before(at) || (t.Equal(at) && k < id) {
-			id, at, got = k, t, true
+		if skip != nil && skip(k, t) {
+			continue
+		}
+		if !ok || t.Before(at) || (t.Equal(at) && k < id) {
+			id, at, ok = k, t, true
 		}
 	}
-	return id, at, got
+	return id, at, ok
 }
