@@ -33,6 +33,7 @@ import (
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/clock"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
 
@@ -417,12 +418,36 @@ func (e *Engine) Consume(server, customerOrderID string, n int) {
 // same transaction from the server ends (cpnp_operator_round_trip_seconds,
 // §8.4). A failed send is not remembered.
 func (e *Engine) Send(ctx context.Context, server string, msg wire.Message) error {
+	return e.send(ctx, server, msg, false)
+}
+
+// Retransmit is Send for a retransmission (fsm.Send with Retransmission
+// set, RFC 8921 §11.4): it goes out with client.Mux.Retransmit, which
+// re-dials an association that stayed silent since an earlier
+// retransmission MuxConfig.StaleAfter ago (the server probably lost it:
+// DTLS has no keep-alive). Send does the same for a message it has seen
+// sent before.
+func (e *Engine) Retransmit(ctx context.Context, server string, msg wire.Message) error {
+	return e.send(ctx, server, msg, true)
+}
+
+// sendAction sends what a state machine's Send action asks for, as a
+// retransmission when it is one.
+func (e *Engine) sendAction(ctx context.Context, server string, s fsm.Send) error {
+	return e.send(ctx, server, s.Msg, s.Retransmission)
+}
+
+func (e *Engine) send(ctx context.Context, server string, msg wire.Message, retransmission bool) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
 	defer cancel()
 	k := routeKey{server, msg.CustomerOrderID}
 	key := sendKey{msg.TransactionID, msg.Seq, msg.Method}
 	again, noted := e.noteSend(k, key)
-	if err := e.mux.Send(ctx, server, msg); err != nil {
+	send := e.mux.Send
+	if retransmission || again {
+		send = e.mux.Retransmit
+	}
+	if err := send(ctx, server, msg); err != nil {
 		if noted {
 			e.unnoteSend(k, key)
 		}

@@ -26,6 +26,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client/clienttest"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
@@ -127,6 +130,93 @@ func TestEngineServers(t *testing.T) {
 	err = e.Send(context.Background(), "unknown", wire.Message{})
 	if err == nil {
 		t.Error("send to an unknown server: got nil, want an error")
+	}
+}
+
+// TestEngineRetransmissionRedialsSilentAssociation: a retransmission
+// (fsm.Send with Retransmission set, through sendAction; or, for a watched
+// negotiation, the same message sent again) goes out with
+// client.Mux.Retransmit, so once an earlier retransmission has been
+// unanswered for MuxConfig.StaleAfter the association is re-dialled (the
+// server probably lost it: DTLS has no keep-alive). A plain first send
+// never re-dials.
+// Reference: RFC 8921 §11.4; DESIGN §4.
+func TestEngineRetransmissionRedialsSilentAssociation(t *testing.T) {
+	q := wire.Example(wire.MethodQuotation)
+	q.CustomerOrderID = "co-1"
+	tests := map[string]struct {
+		watch        bool
+		retransmitBy func(e *Engine, ctx context.Context) error
+	}{
+		"fsm.Send marked Retransmission": {retransmitBy: func(e *Engine, ctx context.Context) error {
+			return e.sendAction(ctx, "s", fsm.Send{Msg: q, Retransmission: true})
+		}},
+		"watched negotiation, same message again": {watch: true, retransmitBy: func(e *Engine, ctx context.Context) error {
+			return e.Send(ctx, "s", q)
+		}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := clienttest.NewPKI(t)
+			srv := clienttest.NewServer(t, p.ServerConfig())
+			clk := cpnptest.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			metrics := &client.Metrics{}
+			e, err := NewEngine(EngineConfig{Mux: client.MuxConfig{Clock: clk, Metrics: metrics}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- e.Start(ctx) }()
+			t.Cleanup(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Start: %v", err)
+				}
+			})
+			sc := client.ServerConfig{Address: srv.Addr(), ServerName: clienttest.ServerName, RootCAs: p.Pool, Certificate: p.ClientCertificate()}
+			if err := e.EnsureServer("s", sc, "fp"); err != nil {
+				t.Fatal(err)
+			}
+			if tt.watch {
+				e.Watch("s", q.CustomerOrderID, types.NamespacedName{Namespace: "ns", Name: "qo"})
+			}
+			sctx, scancel := context.WithTimeout(ctx, clienttest.Wait)
+			defer scancel()
+			if err := e.Send(sctx, "s", q); err != nil {
+				t.Fatalf("first send: %v", err)
+			}
+			first := srv.Expect(t, wire.MethodQuotation)
+			// An answer: the association counts as working.
+			ans := srv.Answer(first.Msg, wire.MethodProcessing)
+			ans.ProviderOrderID = "po-1"
+			srv.Send(t, first, ans)
+			deadline := time.Now().Add(clienttest.Wait)
+			for metrics.Snapshot().Received[wire.MethodProcessing] == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the PROCESSING never arrived")
+				}
+				time.Sleep(time.Millisecond) // polling for the arrival, not an assertion
+			}
+			retransmit := func(what string) clienttest.Received {
+				t.Helper()
+				if err := tt.retransmitBy(e, sctx); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				return srv.Expect(t, wire.MethodQuotation)
+			}
+			if got := retransmit("first retransmission"); got.Conn != first.Conn {
+				t.Fatal("the first retransmission went on a new association")
+			}
+			clk.Advance(client.DefaultStaleAfter)
+			if got := retransmit("retransmission after StaleAfter of silence"); got.Conn == first.Conn {
+				t.Error("the retransmission went on the silent association, want a new one")
+			}
+			if d := metrics.Snapshot().Dials; d != 2 {
+				t.Errorf("dials: got %d, want 2", d)
+			}
+		})
 	}
 }
 

@@ -31,9 +31,12 @@ DTLS 1.2 (§8.1, the default) or TLS, each with its own address, server
 name, CA pool and client certificate (ServerConfig). A broken association
 is dialled again with a bounded exponential backoff. DTLS has no keep-alive
 and pion ignores ICMP port-unreachable errors, so an association whose
-server restarted looks alive but is dead: a retransmission (§11.4) closes
-and re-dials an association that stayed silent since an earlier
-retransmission at least MuxConfig.StaleAfter (5 s) before.
+server restarted looks alive but is dead: a retransmission (§11.4), sent
+with Mux.Retransmit rather than Mux.Send, closes and re-dials an
+association that stayed silent since an earlier retransmission at least
+MuxConfig.StaleAfter (5 s) before. The operator's engine and the server
+engine's child orders (§8.8) send every fsm action marked Retransmission
+that way.
 
 One reader goroutine per association decodes each datagram (wire.Decode)
 and routes the message to the Handler registered for (server name, customer

@@ -171,6 +171,16 @@ func (m *Mux) Send(ctx context.Context, server string, msg wire.Message) error {
 	return m.send(ctx, server, msg, false)
 }
 
+// Retransmit is Send for a retransmission (RFC 8921 §11.4: the same
+// message again, e.g. fsm.Send with Retransmission set): when the
+// association went silent after an earlier retransmission, at least
+// MuxConfig.StaleAfter ago, with nothing received since, it is closed
+// first and the message goes out on a new one (the server probably lost
+// the association, e.g. it restarted). Errors are those of Send.
+func (m *Mux) Retransmit(ctx context.Context, server string, msg wire.Message) error {
+	return m.send(ctx, server, msg, true)
+}
+
 // send is Send; a retransmission (§11.4) first closes an association that
 // went silent after an earlier retransmission (link.closeIfSilent,
 // MuxConfig.StaleAfter), so that it goes out on a new one.

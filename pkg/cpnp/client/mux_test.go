@@ -215,6 +215,87 @@ func TestMuxRedial(t *testing.T) {
 	eventually(t, "association closed", func() bool { return metrics.Snapshot().Associations == 0 })
 }
 
+// TestMuxRetransmitRedialsSilentAssociation: a retransmission goes out on
+// a new association when the current one stayed silent since an earlier
+// retransmission sent at least StaleAfter ago (the server lost it, e.g. it
+// restarted: DTLS has no keep-alive); anything received in between, or a
+// plain Send, keeps the association.
+// Reference: RFC 8921 §11.4; DESIGN §4 (one association per client
+// identity and server).
+func TestMuxRetransmitRedialsSilentAssociation(t *testing.T) {
+	cpnptest.CheckGoroutines(t)
+	p := clienttest.NewPKI(t)
+	srv := clienttest.NewServer(t, p.ServerConfig())
+	clk := cpnptest.NewFakeClock(t0)
+	const stale = 5 * time.Second
+	metrics := &client.Metrics{}
+	m, err := client.NewMux(client.MuxConfig{Metrics: metrics, Clock: clk, StaleAfter: stale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	if err := m.AddServer("s", muxServerConfig(p, srv)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clienttest.Wait)
+	defer cancel()
+	m.Register("s", "co-1", func(wire.Message, time.Time) {})
+	q := quotation("co-1")
+	if err := m.Send(ctx, "s", q); err != nil {
+		t.Fatal(err)
+	}
+	first := srv.Expect(t, wire.MethodQuotation)
+	answered := 0
+	answer := func(to clienttest.Received) {
+		t.Helper()
+		ans := srv.Answer(to.Msg, wire.MethodProcessing)
+		ans.ProviderOrderID = "po-1"
+		srv.Send(t, to, ans)
+		answered++
+		eventually(t, "PROCESSING received", func() bool {
+			return metrics.Snapshot().Received[wire.MethodProcessing] == uint64(answered)
+		})
+	}
+	answer(first) // the association delivered: it counts as working
+	expectOn := func(what string, send func(context.Context, string, wire.Message) error, sameConn bool) clienttest.Received {
+		t.Helper()
+		if err := send(ctx, "s", q); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		got := srv.Expect(t, wire.MethodQuotation)
+		if (got.Conn == first.Conn) != sameConn {
+			t.Fatalf("%s: on the first association %t, want %t", what, got.Conn == first.Conn, sameConn)
+		}
+		return got
+	}
+
+	expectOn("first retransmission", m.Retransmit, true) // marks the association
+	clk.Advance(stale)
+	expectOn("Send after StaleAfter of silence", m.Send, true) // never re-dials
+	expectOn("retransmission after an answer", func(ctx context.Context, s string, msg wire.Message) error {
+		answer(first) // heard since the mark: not silent
+		clk.Advance(stale)
+		return m.Retransmit(ctx, s, msg)
+	}, true)
+	if d := metrics.Snapshot().Dials; d != 1 {
+		t.Fatalf("dials before the association went silent: got %d, want 1", d)
+	}
+	clk.Advance(stale - time.Millisecond)
+	expectOn("retransmission before StaleAfter of silence", m.Retransmit, true)
+	clk.Advance(time.Millisecond)
+	second := expectOn("retransmission after StaleAfter of silence", m.Retransmit, false)
+	if d := metrics.Snapshot().Dials; d != 2 {
+		t.Errorf("dials: got %d, want 2 (one re-dial)", d)
+	}
+	// The new association is the one in use from now on.
+	if err := m.Send(ctx, "s", q); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Expect(t, wire.MethodQuotation); got.Conn != second.Conn {
+		t.Errorf("Send after the re-dial went on another association than the retransmission")
+	}
+}
+
 // TestMuxHandshakeFailure: a server whose certificate does not chain to the
 // configured CA is refused; the failure is counted, hooked, and reported by
 // Connect and Send.

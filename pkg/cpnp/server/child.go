@@ -127,7 +127,7 @@ type childInbound struct {
 // association is down; the loop never does).
 type upstreams struct {
 	mux    *client.Mux
-	queues map[string]chan wire.Message
+	queues map[string]chan upstreamSend
 	in     chan childInbound
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -152,7 +152,7 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 	}
 	u := &upstreams{
 		mux:    mux,
-		queues: make(map[string]chan wire.Message, len(s.cfg.Upstreams)),
+		queues: make(map[string]chan upstreamSend, len(s.cfg.Upstreams)),
 		in:     make(chan childInbound, childInboxSize),
 	}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
@@ -161,7 +161,7 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 			u.close()
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
-		q := make(chan wire.Message, childQueueSize)
+		q := make(chan upstreamSend, childQueueSize)
 		u.queues[name] = q
 		u.wg.Add(1)
 		go func() {
@@ -173,14 +173,22 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 }
 
 // writeUpstream writes the messages queued for one upstream, in order.
-func (s *Server) writeUpstream(u *upstreams, name string, q <-chan wire.Message) {
+func (s *Server) writeUpstream(u *upstreams, name string, q <-chan upstreamSend) {
 	for {
 		select {
 		case <-u.ctx.Done():
 			return
-		case msg := <-q:
+		case us := <-q:
+			msg := us.msg
+			send := u.mux.Send
+			if us.retransmission {
+				// Re-dials an association gone silent (§11.4,
+				// client.MuxConfig.StaleAfter): the upstream may have
+				// restarted.
+				send = u.mux.Retransmit
+			}
 			ctx, cancel := context.WithTimeout(u.ctx, childSendTimeout)
-			err := u.mux.Send(ctx, name, msg)
+			err := send(ctx, name, msg)
 			cancel()
 			if err != nil {
 				s.m.drop(dropUpstreamSendFailed)
@@ -513,11 +521,12 @@ func (s *Server) sendChild(e *entry, sc fsm.SendChild, dep uint64) {
 		s.m.drop(dropStoreFailed)
 		return
 	}
+	us := upstreamSend{msg: sc.Msg, retransmission: sc.Retransmission}
 	if len(e.queue) == 0 && s.durable(dep) {
-		s.deliverChild(sc.Upstream, sc.Msg)
+		s.deliverChild(sc.Upstream, us)
 		return
 	}
-	e.queue = append(e.queue, queuedSend{dep: dep, msg: sc.Msg, upstream: sc.Upstream})
+	e.queue = append(e.queue, queuedSend{dep: dep, msg: sc.Msg, upstream: sc.Upstream, retransmission: sc.Retransmission})
 	s.waiting[e] = struct{}{}
 	s.awaitCommit(dep)
 }
@@ -525,15 +534,23 @@ func (s *Server) sendChild(e *entry, sc fsm.SendChild, dep uint64) {
 // deliverQueued delivers a send that waited for its write.
 func (s *Server) deliverQueued(q queuedSend) {
 	if q.upstream != "" {
-		s.deliverChild(q.upstream, q.msg)
+		s.deliverChild(q.upstream, upstreamSend{msg: q.msg, retransmission: q.retransmission})
 		return
 	}
 	s.deliver(q.pc, q.msg)
 }
 
-// deliverChild queues msg for the upstream's writer without blocking.
-func (s *Server) deliverChild(upstream string, msg wire.Message) {
-	var q chan wire.Message
+// upstreamSend is a child-order message on its way to an upstream's
+// writer; a retransmission goes out with client.Mux.Retransmit.
+type upstreamSend struct {
+	msg            wire.Message
+	retransmission bool
+}
+
+// deliverChild queues us for the upstream's writer without blocking.
+func (s *Server) deliverChild(upstream string, us upstreamSend) {
+	msg := us.msg
+	var q chan upstreamSend
 	if s.up != nil {
 		q = s.up.queues[upstream]
 	}
@@ -544,7 +561,7 @@ func (s *Server) deliverChild(upstream string, msg wire.Message) {
 		return
 	}
 	select {
-	case q <- msg:
+	case q <- us:
 		if v := s.log.V(4); v.Enabled() {
 			v.Info("Sent message upstream", keyUpstream, upstream, "method", msg.Method.String(), "seq", msg.Seq,
 				keyTransactionID, msg.TransactionID, keyChildOrderID, msg.CustomerOrderID)

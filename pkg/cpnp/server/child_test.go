@@ -25,6 +25,7 @@ import (
 
 	cpnpclient "github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpd"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/policy"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/server"
@@ -195,6 +196,66 @@ func TestChildOrderServesShortfall(t *testing.T) {
 	}
 	if h := ch.b.holdings(atB.ProviderOrderID); len(h) != 0 {
 		t.Errorf("B's holdings after the withdrawal: got %+v, want none", h)
+	}
+}
+
+// TestChildOrderRetransmissionRedialsUpstream: the association with the
+// upstream goes silent (a partition here; an upstream that restarted
+// looks the same: DTLS has no keep-alive) while a child QUOTATION is
+// unanswered. The child machine's retransmissions (§11.4) go out through
+// client.Mux.Retransmit, so once one has been unanswered for
+// MuxConfig.StaleAfter the next one re-dials, and the child order goes on
+// over the new association.
+// Reference: RFC 8921 §8.8, §11.4; DESIGN §4.
+func TestChildOrderRetransmissionRedialsUpstream(t *testing.T) {
+	muxClk := cpnptest.NewFakeClock(time.Now())
+	muxMetrics := &cpnpclient.Metrics{}
+	var relay *cpnptest.Relay
+	ch := newChain(t, true, func(c *server.Config) {
+		up := c.Upstreams["b"]
+		r, err := cpnptest.NewRelay(cpnptest.RelayConfig{Target: up.Address, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		relay = r
+		up.Address = r.Addr().String()
+		c.Upstreams["b"] = up
+		c.UpstreamMux = cpnpclient.MuxConfig{Clock: muxClk, Metrics: muxMetrics}
+	})
+	c := ch.a.dial(idAcme)
+	// A first order: the association with B delivers (it counts as working).
+	first := c.newOrder()
+	quoteViaChild(t, first, 300, 300, nil)
+	first.expectOffer()
+	first.processing() // stops A retransmitting that OFFER (§11.2.1)
+
+	relay.Pause()
+	lost := func() uint64 { return relay.Stats().ToServer.Partitioned }
+	n := c.newOrder()
+	quoteViaChild(t, n, 300, 300, nil) // A's own answers: B is not involved yet
+	waitFor(t, "the child QUOTATION to be lost", func() bool { return lost() >= 1 })
+	// The first retransmission is lost too: it marks the association.
+	for before := lost(); lost() == before; {
+		ch.a.clk.Advance(time.Second)
+		waitFor(t, "a retransmission", func() bool { return lost() > before || ch.a.clk.HasWaiters() })
+	}
+	if d := muxMetrics.Snapshot().Dials; d != 1 {
+		t.Fatalf("dials before StaleAfter: got %d, want 1", d)
+	}
+	muxClk.Advance(cpnpclient.DefaultStaleAfter)
+	relay.Resume()
+	// The next retransmission re-dials and gets through.
+	waitFor(t, "A's offer after the re-dial", func() bool {
+		if d := ch.a.order(n.poid); d.Child != nil && d.Child.State == string(fsm.ClientCompleted) {
+			return true
+		}
+		ch.a.clk.Advance(time.Second)
+		return false
+	})
+	n.expectOffer()
+	if d := muxMetrics.Snapshot().Dials; d != 2 {
+		t.Errorf("dials: got %d, want 2 (the retransmission re-dialled the silent association)", d)
 	}
 }
 

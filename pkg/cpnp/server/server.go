@@ -148,8 +148,10 @@ type queuedSend struct {
 	msg wire.Message
 	pc  *peerConn
 	// upstream, when set, sends msg to that upstream (a child order's
-	// message, §8.8) instead of pc.
-	upstream string
+	// message, §8.8) instead of pc; retransmission marks a child's
+	// retransmission (§11.4).
+	upstream       string
+	retransmission bool
 }
 
 // command runs fn on the loop goroutine.
