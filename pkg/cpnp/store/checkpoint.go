@@ -119,8 +119,9 @@ func (s *Store) openJournal() error {
 	// A new journal is created before the data file says it is in use; an
 	// existing one (of another size) is replaced only after its frames are
 	// applied. The rename keeps a journal file in place at every moment.
-	createNew := func() error {
-		if err := createJournal(jpath, s.opts.JournalSize, rc.last+1, s.opts.FileMode); err != nil {
+	var salt uint32
+	createNew := func() (err error) {
+		if salt, err = createJournal(jpath, s.opts.JournalSize, rc.last+1, s.opts.FileMode); err != nil {
 			return fmt.Errorf("create journal %s: %w", jpath, err)
 		}
 		return nil
@@ -142,12 +143,18 @@ func (s *Store) openJournal() error {
 	if s.opts.NoJournal {
 		return nil
 	}
+	// MaxSize is enforced when a submission is journaled (evaluate), never
+	// after it was acknowledged: a checkpoint must apply every acknowledged
+	// record, so bbolt itself gets no cap (its ErrMaxSizeReached in a
+	// checkpoint would fail the Store for good). Set before any goroutine
+	// starts; bbolt reads it only in read-write transactions.
+	s.db.MaxSize = 0
 	if create {
 		f, err := os.OpenFile(jpath, os.O_RDWR, 0)
 		if err != nil {
 			return fmt.Errorf("open journal: %w", err)
 		}
-		s.jnl = &journal{f: f, path: jpath, size: s.opts.JournalSize, slot: 0, off: firstFrameOffset, kickOff: firstFrameOffset, next: rc.last + 1}
+		s.jnl = &journal{f: f, path: jpath, size: s.opts.JournalSize, slot: 0, off: firstFrameOffset, kickOff: firstFrameOffset, next: rc.last + 1, seed: saltSeed(salt)}
 	} else if s.jnl, err = reopenJournal(jpath, rc.size, rc.slot, rc.last+1); err != nil {
 		return fmt.Errorf("open journal %s: %w", jpath, err)
 	}
@@ -268,7 +275,7 @@ func (s *Store) commitJournal(batch []*request, errs []error) {
 			}
 		}
 	}
-	j.buf = appendFrame(make([]byte, 0, int(frameSpan(size))), j.next, recs)
+	j.buf = appendUnsealedFrame(make([]byte, 0, int(frameSpan(size))), j.next, recs)
 	for _, e := range recs {
 		e.value, e.index = nil, nil
 	}
@@ -290,6 +297,7 @@ func (s *Store) commitJournal(batch []*request, errs []error) {
 			return
 		}
 	}
+	sealFrame(j.buf, j.seed) // after a wrap: the new cycle's salt
 	if s.hooks != nil && s.hooks.journalWrite != nil {
 		if err := s.hooks.journalWrite(j.buf, j.off); err != nil {
 			s.fail(batch, errs, fmt.Errorf("write journal: %w", err))

@@ -85,7 +85,11 @@ limitations under the License.
 //     from a deliberately high estimate (the file's used size, plus twice
 //     the bytes and two pages per record of everything not yet
 //     checkpointed, rounded up as bbolt grows its file), so a store close
-//     to MaxSize refuses some writes that would have fitted.
+//     to MaxSize refuses some writes that would have fitted. Checkpoints
+//     then apply every acknowledged record without a cap: when the
+//     estimate misses free-page fragmentation the file grows past MaxSize
+//     (by bbolt's growth step: up to double below 16 MiB, else 16 MiB)
+//     rather than the Store failing.
 //   - Close flushes: every accepted submission is committed and called back
 //     before Close returns.
 //
@@ -117,17 +121,23 @@ limitations under the License.
 // batch larger than the whole journal is committed directly to bbolt after
 // a checkpoint. Close runs a final checkpoint.
 //
-// File format 1 (JournalFormat), all integers big endian, CRC-32C:
+// File format 2 (JournalFormat), all integers big endian, CRC-32C:
 //
-//	0     header slot A: "CPNPJRNL" | format u32 | 0 u32 | start LSN u64 | CRC of the 24 bytes before
+//	0     header slot A: "CPNPJRNL" | format u32 | salt u32 | start LSN u64 | CRC of the 24 bytes before
 //	2048  header slot B (same layout)
 //	4096  frames, each at a multiple of 4096 bytes:
-//	      LSN u64 | length u32 | CRC of LSN, length and payload | payload | zero padding
+//	      LSN u64 | length u32 | CRC of salt, LSN, length and payload | payload | zero padding
 //	payload: count uvarint, then count x (type byte 1 put / 2 delete | kind | id | put: record)
 //
 // where kind, id and record are uvarint-length-prefixed and record is the
-// record encoding stored in bbolt (its own CRC included). The valid slot
-// with the higher start LSN is current; a new cycle writes the other slot
+// record encoding stored in bbolt (its own CRC included). Every cycle has
+// a new random, non-zero salt, so that no block left by an earlier cycle
+// (not even a record value holding the bytes of a well-formed frame) can
+// pass for a frame of the current one. Format 1, still read, is format 2
+// with salt 0 and frame CRCs that do not cover it. The valid slot
+// with the higher start LSN is current (with equal start LSNs, left by a
+// cycle without frames, the one whose salt the first frame carries); a
+// new cycle writes the other slot
 // (after everything before it is applied to bbolt) and fdatasyncs it, so a
 // header torn by a power loss leaves the previous one. The file is created
 // full size (default 64 MiB, Options.JournalSize) by writing zeros, fsynced

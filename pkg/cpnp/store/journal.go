@@ -18,6 +18,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,9 +29,14 @@ import (
 	"path/filepath"
 )
 
-// JournalFormat is the journal file format this release writes and the
-// only one it reads (see the package documentation, "Journal").
-const JournalFormat uint32 = 1
+// JournalFormat is the journal file format this release writes (see the
+// package documentation, "Journal"). It also reads format 1, which has no
+// salt (see journalFormatUnsalted).
+const JournalFormat uint32 = 2
+
+// journalFormatUnsalted is format 1: the same layout as format 2 with the
+// salt field always 0 and frame checksums that do not cover a salt.
+const journalFormatUnsalted uint32 = 1
 
 // JournalSuffix is appended to the data file's path to name its journal:
 // Open(dir) uses dir/cpnp.db.journal.
@@ -42,15 +48,18 @@ const JournalSuffix = ".journal"
 //	offset 2048  header slot B
 //	offset 4096  frames, each starting at a multiple of journalBlock
 //
-// header slot: magic[8] | format u32 | reserved u32 | start LSN u64 |
+// header slot: magic[8] | format u32 | salt u32 | start LSN u64 |
 // CRC-32C of the 24 bytes before it, u32 (all big endian). The valid slot
 // with the higher start LSN is current; the other one is overwritten at the
 // next wrap, so a header torn by a power loss leaves the previous one.
 //
-// frame: LSN u64 | payload length u32 | CRC-32C of (LSN, length, payload)
-// u32 | payload | zero padding to the next journalBlock boundary. Aligning
-// frames means a commit never rewrites the disk block of an earlier,
-// acknowledged frame.
+// frame: LSN u64 | payload length u32 | CRC-32C of (salt, LSN, length,
+// payload) u32 | payload | zero padding to the next journalBlock boundary.
+// Aligning frames means a commit never rewrites the disk block of an
+// earlier, acknowledged frame. The salt is random and new in every cycle
+// (never 0 in format 2; 0 means "not covered", format 1): a block of an
+// older cycle's payload, such as a record value that holds the bytes of a
+// well-formed frame, never passes for the next frame of the current cycle.
 //
 // payload: count uvarint, then count records, each
 //
@@ -83,6 +92,8 @@ type journal struct {
 	// off is where the next frame goes; next is its LSN.
 	off  int64
 	next uint64
+	// seed is saltSeed of the current cycle's salt.
+	seed uint32
 	// kickOff is the offset at which the committer last asked for a
 	// checkpoint because of the journal's fill (or the cycle's start).
 	kickOff int64
@@ -117,12 +128,17 @@ type jrec struct {
 // ovKey is the overlay key of a record: kinds cannot contain a NUL.
 func ovKey(kind, id string) string { return kind + "\x00" + id }
 
-// appendJournalHeader encodes a header slot.
+// appendJournalHeader encodes a header slot without a salt (tests).
 func appendJournalHeader(b []byte, format uint32, start uint64) []byte {
+	return appendSaltedHeader(b, format, 0, start)
+}
+
+// appendSaltedHeader encodes a header slot.
+func appendSaltedHeader(b []byte, format, salt uint32, start uint64) []byte {
 	from := len(b)
 	b = append(b, journalMagic...)
 	b = binary.BigEndian.AppendUint32(b, format)
-	b = binary.BigEndian.AppendUint32(b, 0)
+	b = binary.BigEndian.AppendUint32(b, salt)
 	b = binary.BigEndian.AppendUint64(b, start)
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[from:], crcTable))
 }
@@ -139,10 +155,50 @@ func parseJournalHeader(b []byte) (format uint32, start uint64, ok bool) {
 	return binary.BigEndian.Uint32(b[8:12]), binary.BigEndian.Uint64(b[16:24]), true
 }
 
-// appendFrame appends the frame of lsn holding recs to b, padded to a
-// journalBlock boundary, and points each put's enc at its encoded record in
-// the returned buffer.
+// newSalt returns a random, non-zero cycle salt.
+func newSalt() (uint32, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, fmt.Errorf("journal salt: %w", err)
+	}
+	return max(binary.BigEndian.Uint32(b[:]), 1), nil
+}
+
+// saltSeed is where the CRC of every frame of a cycle with salt starts:
+// the CRC-32C of the salt's 4 bytes, 0 (nothing) for salt 0.
+func saltSeed(salt uint32) uint32 {
+	if salt == 0 {
+		return 0
+	}
+	return crc32.Update(0, crcTable, binary.BigEndian.AppendUint32(nil, salt))
+}
+
+// frameCRC is the checksum of a frame: the salt (as seed, see saltSeed),
+// its first 12 header bytes and its payload.
+func frameCRC(seed uint32, head, payload []byte) uint32 {
+	return crc32.Update(crc32.Update(seed, crcTable, head), crcTable, payload)
+}
+
+// sealFrame sets the checksum of the frame at the start of b for a cycle
+// whose salt has seed.
+func sealFrame(b []byte, seed uint32) {
+	n := binary.BigEndian.Uint32(b[8:12])
+	binary.BigEndian.PutUint32(b[12:16], frameCRC(seed, b[0:12], b[frameHeaderLen:frameHeaderLen+int(n)]))
+}
+
+// appendFrame appends the frame of lsn holding recs to b, unsalted (tests;
+// the committer seals with its cycle's salt).
 func appendFrame(b []byte, lsn uint64, recs []*jrec) []byte {
+	from := len(b)
+	b = appendUnsealedFrame(b, lsn, recs)
+	sealFrame(b[from:], 0)
+	return b
+}
+
+// appendUnsealedFrame appends the frame of lsn holding recs to b, padded
+// to a journalBlock boundary, without its checksum (see sealFrame), and
+// points each put's enc at its encoded record in the returned buffer.
+func appendUnsealedFrame(b []byte, lsn uint64, recs []*jrec) []byte {
 	from := len(b)
 	offs := make([][2]int, len(recs)) // start and end of each put's record
 	b = append(b, make([]byte, frameHeaderLen)...)
@@ -175,9 +231,6 @@ func appendFrame(b []byte, lsn uint64, recs []*jrec) []byte {
 	h := b[from : from+frameHeaderLen]
 	binary.BigEndian.PutUint64(h[0:8], lsn)
 	binary.BigEndian.PutUint32(h[8:12], uint32(payload))
-	crc := crc32.Update(0, crcTable, h[0:12])
-	crc = crc32.Update(crc, crcTable, b[from+frameHeaderLen:])
-	binary.BigEndian.PutUint32(h[12:16], crc)
 	if pad := (len(b) - from) % journalBlock; pad != 0 {
 		b = append(b, make([]byte, journalBlock-pad)...)
 	}
@@ -255,6 +308,8 @@ type recovered struct {
 	// start is the current header's start LSN; last is the LSN of the last
 	// valid frame (start-1 when there is none).
 	start, last uint64
+	// salt is the current header's.
+	salt uint32
 	// slot is the offset of the current header slot.
 	slot int64
 	size int64
@@ -279,17 +334,34 @@ func readJournal(f *os.File, path string, applied uint64) (recovered, error) {
 	if _, err := f.ReadAt(head, 0); err != nil {
 		return rc, err
 	}
-	found := false
+	found, tie := false, false
+	var tieSalt uint32
 	for _, slot := range []int64{0, journalSlotB} {
 		format, start, ok := parseJournalHeader(head[slot:])
 		if !ok {
 			continue
 		}
-		if format != JournalFormat {
+		salt := binary.BigEndian.Uint32(head[slot+12 : slot+16])
+		if format != JournalFormat && (format != journalFormatUnsalted || salt != 0) {
 			return rc, &JournalFormatError{Path: path, Found: format, Supported: JournalFormat}
 		}
-		if !found || start > rc.start {
-			rc.start, rc.slot, found = start, slot, true
+		switch {
+		case !found || start > rc.start:
+			rc.start, rc.slot, rc.salt, found = start, slot, salt, true
+		case start == rc.start && salt != rc.salt:
+			tie, tieSalt = true, salt
+		}
+	}
+	// Both slots name the same start LSN when a cycle began and ended
+	// without a frame (Open, then Close or a crash): the newer slot is the
+	// one whose salt the first frame carries, if there is a frame.
+	if tie {
+		valid, err := firstFrameValid(f, rc.size, rc.start, saltSeed(tieSalt))
+		if err != nil {
+			return rc, err
+		}
+		if valid {
+			rc.slot, rc.salt = journalSlotB-rc.slot, tieSalt
 		}
 	}
 	if !found {
@@ -299,6 +371,7 @@ func readJournal(f *os.File, path string, applied uint64) (recovered, error) {
 		return rc, &JournalError{Path: path, Reason: "header has start LSN 0"}
 	}
 	rc.last = rc.start - 1
+	seed := saltSeed(rc.salt)
 	var fh [frameHeaderLen]byte
 	var payload []byte
 	for off := int64(firstFrameOffset); off+frameHeaderLen <= rc.size; {
@@ -320,8 +393,7 @@ func readJournal(f *os.File, path string, applied uint64) (recovered, error) {
 		if _, err := f.ReadAt(payload, off+frameHeaderLen); err != nil && !errors.Is(err, io.EOF) {
 			return rc, err
 		}
-		crc := crc32.Update(0, crcTable, fh[0:12])
-		if crc32.Update(crc, crcTable, payload) != binary.BigEndian.Uint32(fh[12:16]) {
+		if frameCRC(seed, fh[0:12], payload) != binary.BigEndian.Uint32(fh[12:16]) {
 			break
 		}
 		if lsn > applied {
@@ -337,15 +409,38 @@ func readJournal(f *os.File, path string, applied uint64) (recovered, error) {
 	return rc, nil
 }
 
+// firstFrameValid reports whether the journal f holds, at the first frame
+// offset, a valid frame of LSN start sealed with seed (see saltSeed).
+func firstFrameValid(f *os.File, size int64, start uint64, seed uint32) (bool, error) {
+	var fh [frameHeaderLen]byte
+	if _, err := f.ReadAt(fh[:], firstFrameOffset); err != nil {
+		return false, err
+	}
+	n := int64(binary.BigEndian.Uint32(fh[8:12]))
+	if binary.BigEndian.Uint64(fh[0:8]) != start || n == 0 || firstFrameOffset+frameSpan(int(n)) > size {
+		return false, nil
+	}
+	payload := make([]byte, n)
+	if _, err := f.ReadAt(payload, firstFrameOffset+frameHeaderLen); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	return frameCRC(seed, fh[0:12], payload) == binary.BigEndian.Uint32(fh[12:16]), nil
+}
+
 // createJournal creates a zero-filled journal of size bytes with a header
-// starting at LSN start, durably: it is written to a temporary file,
-// fsynced, renamed into place and the directory fsynced, so that a journal
-// file either does not exist or is complete.
-func createJournal(path string, size int64, start uint64, mode fs.FileMode) error {
+// starting at LSN start with a new salt, which it returns, durably: it is
+// written to a temporary file, fsynced, renamed into place and the
+// directory fsynced, so that a journal file either does not exist or is
+// complete.
+func createJournal(path string, size int64, start uint64, mode fs.FileMode) (uint32, error) {
+	salt, err := newSalt()
+	if err != nil {
+		return 0, err
+	}
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	zeros := make([]byte, 1<<20)
 	err = func() error {
@@ -355,20 +450,20 @@ func createJournal(path string, size int64, start uint64, mode fs.FileMode) erro
 				return err
 			}
 		}
-		if _, err := f.WriteAt(appendJournalHeader(nil, JournalFormat, start), 0); err != nil {
+		if _, err := f.WriteAt(appendSaltedHeader(nil, JournalFormat, salt, start), 0); err != nil {
 			return err
 		}
 		return f.Sync()
 	}()
 	if err = errors.Join(err, f.Close()); err != nil {
 		_ = os.Remove(tmp)
-		return err
+		return 0, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = os.Remove(tmp)
-		return err
+		return 0, err
 	}
-	return syncDir(filepath.Dir(path))
+	return salt, syncDir(filepath.Dir(path))
 }
 
 // reopenJournal opens an existing, fully applied journal for writing and
@@ -396,7 +491,11 @@ func (j *journal) startCycle(next uint64, sync func() error) error {
 	if j.slot == 0 {
 		slot = journalSlotB
 	}
-	if _, err := j.f.WriteAt(appendJournalHeader(nil, JournalFormat, next), slot); err != nil {
+	salt, err := newSalt()
+	if err != nil {
+		return err
+	}
+	if _, err := j.f.WriteAt(appendSaltedHeader(nil, JournalFormat, salt, next), slot); err != nil {
 		return fmt.Errorf("write journal header: %w", err)
 	}
 	if sync == nil {
@@ -405,7 +504,7 @@ func (j *journal) startCycle(next uint64, sync func() error) error {
 	if err := sync(); err != nil {
 		return fmt.Errorf("sync journal header: %w", err)
 	}
-	j.slot, j.next, j.off, j.kickOff = slot, next, firstFrameOffset, firstFrameOffset
+	j.slot, j.seed, j.next, j.off, j.kickOff = slot, saltSeed(salt), next, firstFrameOffset, firstFrameOffset
 	return nil
 }
 

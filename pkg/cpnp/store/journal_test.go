@@ -427,10 +427,10 @@ func TestOpenJournalStates(t *testing.T) {
 		"unknown format": {
 			prepare: func(t *testing.T) string {
 				dir := closed(t)
-				setJournalHeader(t, dir, appendJournalHeader(nil, 2, 5))
+				setJournalHeader(t, dir, appendJournalHeader(nil, 3, 5))
 				return dir
 			},
-			wantIs: ErrJournalFormat, wantMsg: []string{"format 2 is not supported", "reads format 1"},
+			wantIs: ErrJournalFormat, wantMsg: []string{"format 3 is not supported", "reads format 2"},
 		},
 		"missing after a crash": {
 			prepare: func(t *testing.T) string { dir := crashed(t); removeJournal(t, dir); return dir },
@@ -502,7 +502,7 @@ func TestOpenJournalStates(t *testing.T) {
 				}
 				var fe *JournalFormatError
 				if errors.As(err, &fe) {
-					if diff := cmp.Diff(&JournalFormatError{Path: jpath, Found: 2, Supported: JournalFormat}, fe); diff != "" {
+					if diff := cmp.Diff(&JournalFormatError{Path: jpath, Found: 3, Supported: JournalFormat}, fe); diff != "" {
 						t.Errorf("JournalFormatError mismatch (-want +got):\n%s", diff)
 					}
 				}

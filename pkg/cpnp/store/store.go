@@ -54,6 +54,9 @@ const (
 	DefaultJournalSize = 64 << 20
 	// MinJournalSize is the smallest non-zero Options.JournalSize.
 	MinJournalSize = 1 << 20
+	// MaxJournalSize is the largest Options.JournalSize: a frame records
+	// its payload length in 32 bits.
+	MaxJournalSize = 1 << 32
 	// DefaultCheckpointInterval is the default Options.CheckpointInterval.
 	DefaultCheckpointInterval = 100 * time.Millisecond
 	// checkpointOps is how many records in the overlay start a checkpoint
@@ -101,7 +104,8 @@ type Options struct {
 	MaxBatchOps int
 	// MaxSize caps the data file in bytes; 0 means no cap, otherwise at
 	// least MinMaxSize. A commit that would grow the file beyond it fails
-	// with ErrFull.
+	// with ErrFull. In journal mode this is an estimate made when a write
+	// is journaled (see the package documentation, "Group commit").
 	MaxSize int64
 	// FileMode is the permission of a newly created data file (default
 	// 0600); it must let the owner read and write.
@@ -114,8 +118,8 @@ type Options struct {
 	// still replayed at Open.
 	NoJournal bool
 	// JournalSize is the size in bytes of the preallocated journal file
-	// (default 64 MiB, at least MinJournalSize). A batch larger than the
-	// journal is committed directly to bbolt.
+	// (default 64 MiB, between MinJournalSize and MaxJournalSize). A
+	// batch larger than the journal is committed directly to bbolt.
 	JournalSize int64
 	// CheckpointInterval is how often the journaled writes are applied to
 	// the data file in the background (default 100 ms). A checkpoint also
@@ -159,8 +163,8 @@ func (o Options) Validate() error {
 	if o.MaxSize != 0 && (o.MaxSize < MinMaxSize || o.MaxSize > math.MaxInt) {
 		errs = append(errs, fmt.Errorf("maxSize %d must be 0 (no cap) or between %d and %d", o.MaxSize, MinMaxSize, math.MaxInt))
 	}
-	if o.JournalSize != 0 && o.JournalSize < MinJournalSize {
-		errs = append(errs, fmt.Errorf("journalSize %d must be 0 (default) or at least %d", o.JournalSize, MinJournalSize))
+	if o.JournalSize != 0 && (o.JournalSize < MinJournalSize || o.JournalSize > MaxJournalSize) {
+		errs = append(errs, fmt.Errorf("journalSize %d must be 0 (default) or between %d and %d", o.JournalSize, MinJournalSize, int64(MaxJournalSize)))
 	}
 	if o.CheckpointInterval < 0 {
 		errs = append(errs, fmt.Errorf("checkpointInterval %s must not be negative", o.CheckpointInterval))
@@ -275,8 +279,10 @@ type Stats struct {
 	// fdatasynced, or (NoJournal, and batches too large for the journal)
 	// bbolt read-write transactions committed.
 	Commits uint64
-	// Checkpoints counts checkpoint transactions: journaled records applied
-	// to the data file in the background or before a read that needs them.
+	// Checkpoints counts checkpoints: each applies the journaled records to
+	// the data file (in the background, before a read that needs them, or
+	// at a wrap), in one or more bbolt transactions of at most MaxBatchOps
+	// records.
 	Checkpoints uint64
 	// Ops counts ops committed.
 	Ops uint64

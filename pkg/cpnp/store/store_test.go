@@ -109,7 +109,8 @@ func TestOptionsValidate(t *testing.T) {
 		"several":            {opts: store.Options{QueueSize: -1, MaxBatchOps: -1}, wantErr: []string{"queueSize", "maxBatchOps"}},
 		"journal set":        {opts: store.Options{JournalSize: store.MinJournalSize, CheckpointInterval: time.Millisecond}},
 		"no journal":         {opts: store.Options{NoJournal: true}},
-		"journal too small":  {opts: store.Options{JournalSize: store.MinJournalSize - 1}, wantErr: []string{"journalSize 1048575 must be 0 (default) or at least 1048576"}},
+		"journal too small":  {opts: store.Options{JournalSize: store.MinJournalSize - 1}, wantErr: []string{"journalSize 1048575 must be 0 (default) or between 1048576 and 4294967296"}},
+		"journal too large":  {opts: store.Options{JournalSize: store.MaxJournalSize + 1}, wantErr: []string{"journalSize 4294967297 must be 0 (default) or between 1048576 and 4294967296"}},
 		"negative journal":   {opts: store.Options{JournalSize: -1}, wantErr: []string{"journalSize -1"}},
 		"negative interval":  {opts: store.Options{CheckpointInterval: -time.Second}, wantErr: []string{"checkpointInterval -1s must not be negative"}},
 	}
