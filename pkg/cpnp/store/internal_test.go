@@ -78,6 +78,19 @@ var modes = []struct {
 	{"nojournal", Options{NoJournal: true}},
 }
 
+// inModes runs test in parallel under each of the modes, as a subtest
+// named after it.
+func inModes(t *testing.T, test func(*testing.T, Options)) {
+	t.Helper()
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, m.opts)
+		})
+	}
+}
+
 // with returns opts in mode m.
 func with(m Options, opts Options) Options {
 	opts.NoJournal = m.NoJournal
@@ -244,13 +257,7 @@ func repeat(v, n int) []int {
 // A full queue pushes back: TryWrite fails at once, Write waits for room or
 // for its context, and nothing refused is ever called back.
 func TestBackpressure(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testBackpressure(t, m.opts)
-		})
-	}
+	inModes(t, testBackpressure)
 }
 
 func testBackpressure(t *testing.T, mode Options) {
@@ -300,13 +307,7 @@ func testBackpressure(t *testing.T, mode Options) {
 // Close wakes a Write blocked on a full queue with ErrClosed, and still
 // commits what was accepted.
 func TestCloseUnblocksWriters(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testCloseUnblocksWriters(t, m.opts)
-		})
-	}
+	inModes(t, testCloseUnblocksWriters)
 }
 
 func testCloseUnblocksWriters(t *testing.T, mode Options) {
@@ -350,13 +351,7 @@ func testCloseUnblocksWriters(t *testing.T, mode Options) {
 // WriteSync returns when its context ends, but the accepted write still
 // commits.
 func TestWriteSyncContextEndsAfterAccept(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testWriteSyncContextEndsAfterAccept(t, m.opts)
-		})
-	}
+	inModes(t, testWriteSyncContextEndsAfterAccept)
 }
 
 func testWriteSyncContextEndsAfterAccept(t *testing.T, mode Options) {
@@ -384,13 +379,7 @@ func testWriteSyncContextEndsAfterAccept(t *testing.T, mode Options) {
 // A submission that fails to apply fails alone and atomically: its other
 // ops are rolled back, and its batch neighbours commit.
 func TestApplyFailureIsolated(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testApplyFailureIsolated(t, m.opts)
-		})
-	}
+	inModes(t, testApplyFailureIsolated)
 }
 
 func testApplyFailureIsolated(t *testing.T, mode Options) {
@@ -540,13 +529,7 @@ func mustWriteSync(t *testing.T, s *Store, ops ...Op) {
 // changes nothing; its batch neighbours that fit still commit, and the
 // Store stays usable.
 func TestMaxSize(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testMaxSize(t, m.opts)
-		})
-	}
+	inModes(t, testMaxSize)
 }
 
 func testMaxSize(t *testing.T, mode Options) {
@@ -597,13 +580,7 @@ func testMaxSize(t *testing.T, mode Options) {
 // Reference: RFC 8921 §8.11 (state recovery): a damaged record is reported,
 // never silently dropped, and overwriting or deleting it repairs its index.
 func TestCorruptRecordRepair(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testCorruptRecordRepair(t, m.opts)
-		})
-	}
+	inModes(t, testCorruptRecordRepair)
 }
 
 func testCorruptRecordRepair(t *testing.T, mode Options) {

@@ -54,6 +54,19 @@ var modes = []struct {
 	{"nojournal", store.Options{NoJournal: true}},
 }
 
+// inModes runs test in parallel under each of the modes, as a subtest
+// named after it.
+func inModes(t *testing.T, test func(*testing.T, store.Options)) {
+	t.Helper()
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, m.opts)
+		})
+	}
+}
+
 // openStore opens a store in dir and closes it at the end of the test.
 func openStore(t *testing.T, dir string, opts store.Options) *store.Store {
 	t.Helper()
@@ -153,13 +166,7 @@ func TestOpenInvalidOptions(t *testing.T) {
 // Reference: DESIGN §3 ("cpnp-server creates --data-dir if missing") and
 // RFC 8921 §8.11 (permanent storage survives a restart).
 func TestOpenCreatesDirectoryAndPersists(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testOpenCreatesDirectoryAndPersists(t, m.opts)
-		})
-	}
+	inModes(t, testOpenCreatesDirectoryAndPersists)
 }
 
 func testOpenCreatesDirectoryAndPersists(t *testing.T, mode store.Options) {
@@ -263,13 +270,7 @@ func TestOpenInUse(t *testing.T) {
 // Reference: RFC 8921 §8.11.2 (the server keeps its orders): create,
 // replace, read back and delete, with revisions.
 func TestPutGetDelete(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testPutGetDelete(t, m.opts)
-		})
-	}
+	inModes(t, testPutGetDelete)
 }
 
 func testPutGetDelete(t *testing.T, mode store.Options) {
@@ -309,13 +310,7 @@ func testPutGetDelete(t *testing.T, mode store.Options) {
 // The ops of one submission are applied in order: a later op on the same
 // record wins.
 func TestOpsAppliedInOrder(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testOpsAppliedInOrder(t, m.opts)
-		})
-	}
+	inModes(t, testOpsAppliedInOrder)
 }
 
 func testOpsAppliedInOrder(t *testing.T, mode store.Options) {
@@ -347,13 +342,7 @@ func testOpsAppliedInOrder(t *testing.T, mode store.Options) {
 // index lookups find exactly the records carrying a key, follow updates, and
 // deletes remove the entries.
 func TestLookupByIndex(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testLookupByIndex(t, m.opts)
-		})
-	}
+	inModes(t, testLookupByIndex)
 }
 
 func testLookupByIndex(t *testing.T, mode store.Options) {
@@ -441,13 +430,7 @@ func testLookupByIndex(t *testing.T, mode store.Options) {
 // Reference: RFC 8921 §8.11 (state recovery at restart): Scan visits every
 // record once, in ID order, and stops at the callback's error.
 func TestScan(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testScan(t, m.opts)
-		})
-	}
+	inModes(t, testScan)
 }
 
 func testScan(t *testing.T, mode store.Options) {
@@ -497,13 +480,7 @@ func testScan(t *testing.T, mode store.Options) {
 // The callback of Scan may write and wait for the write: Scan holds no
 // transaction while it runs.
 func TestScanCallbackMayWrite(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testScanCallbackMayWrite(t, m.opts)
-		})
-	}
+	inModes(t, testScanCallbackMayWrite)
 }
 
 func testScanCallbackMayWrite(t *testing.T, mode store.Options) {
@@ -528,13 +505,7 @@ func testScanCallbackMayWrite(t *testing.T, mode store.Options) {
 // Many goroutines write at once; every acknowledged write is stored, each
 // goroutine's callbacks run in its submission order, and they share fsyncs.
 func TestConcurrentWriters(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testConcurrentWriters(t, m.opts)
-		})
-	}
+	inModes(t, testConcurrentWriters)
 }
 
 func testConcurrentWriters(t *testing.T, mode store.Options) {
@@ -600,13 +571,7 @@ func testConcurrentWriters(t *testing.T, mode store.Options) {
 // Reference: RFC 8921 §8.11 (restart): Close commits everything already
 // submitted and calls every callback; a reopened store holds it all.
 func TestClosePendingWritesThenReopen(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testClosePendingWritesThenReopen(t, m.opts)
-		})
-	}
+	inModes(t, testClosePendingWritesThenReopen)
 }
 
 func testClosePendingWritesThenReopen(t *testing.T, mode store.Options) {
@@ -672,13 +637,7 @@ func testClosePendingWritesThenReopen(t *testing.T, mode store.Options) {
 // Invalid ops are refused before they are queued, and do not disturb the
 // valid writes around them.
 func TestWriteRejectsInvalidOps(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testWriteRejectsInvalidOps(t, m.opts)
-		})
-	}
+	inModes(t, testWriteRejectsInvalidOps)
 }
 
 func testWriteRejectsInvalidOps(t *testing.T, mode store.Options) {
@@ -703,13 +662,7 @@ func testWriteRejectsInvalidOps(t *testing.T, mode store.Options) {
 }
 
 func TestCheckHealthyEmptyStore(t *testing.T) {
-	t.Parallel()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			t.Parallel()
-			testCheckHealthyEmptyStore(t, m.opts)
-		})
-	}
+	inModes(t, testCheckHealthyEmptyStore)
 }
 
 func testCheckHealthyEmptyStore(t *testing.T, mode store.Options) {
