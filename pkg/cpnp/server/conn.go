@@ -48,12 +48,15 @@ type peerConn struct {
 	queue []wire.Message
 	spare []wire.Message
 	limit int
+	// sent counts each message enqueue hands over
+	// (cpnp_server_messages_sent_total); nil counts nothing.
+	sent *metrics
 }
 
 // maxSpareQueue is the largest drained queue that a writer keeps for reuse.
 const maxSpareQueue = 4
 
-func newPeerConn(c transport.Conn, queue int) *peerConn {
+func newPeerConn(c transport.Conn, queue int, sent *metrics) *peerConn {
 	p := &peerConn{
 		conn:     c,
 		identity: c.Identity(),
@@ -61,6 +64,7 @@ func newPeerConn(c transport.Conn, queue int) *peerConn {
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		limit:    queue,
+		sent:     sent,
 	}
 	p.failKey = "identity:" + p.identity
 	if p.identity == "" {
@@ -91,6 +95,12 @@ func (p *peerConn) enqueue(m wire.Message) bool {
 		p.queue, p.spare = p.spare, nil
 	}
 	p.queue = append(p.queue, m)
+	// Counted before the writer can take it: the peer may answer, and a
+	// test or dashboard see the answer, before a count made after the
+	// enqueue would land.
+	if p.sent != nil {
+		p.sent.sentMsg(m)
+	}
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -138,7 +148,7 @@ type inbound struct {
 // first sends what the loop still hands it (answers that waited for their
 // commit), then the association is closed.
 func (s *Server) handleConn(ctx context.Context, c transport.Conn) {
-	p := newPeerConn(c, s.cfg.SendQueueSize)
+	p := newPeerConn(c, s.cfg.SendQueueSize, s.m)
 	wctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup

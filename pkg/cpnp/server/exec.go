@@ -693,5 +693,4 @@ func (s *Server) deliver(p *peerConn, msg wire.Message) {
 		s.m.drop(dropSendQueueFull)
 		return
 	}
-	s.m.sentMsg(msg)
 }

@@ -238,7 +238,6 @@ func (s *Server) deliverDirect(p *peerConn, msg wire.Message) bool {
 		s.m.drop(dropSendQueueFull)
 		return true
 	}
-	s.m.sentMsg(msg)
 	return true
 }
 
