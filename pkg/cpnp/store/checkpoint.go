@@ -17,7 +17,6 @@ limitations under the License.
 package store
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -261,22 +260,27 @@ func (s *Store) commitJournal(batch []*request, errs []error) {
 			ops += len(r.ops)
 		}
 	}
-	// A new buffer per frame: the overlay keeps pointing into it (enc)
-	// until the checkpoint, and the ops' own memory is released now (the
-	// caller may reuse it once called back).
+	// The frame is built in the committer's reused buffer; the overlay
+	// keeps the encoded records until the checkpoint, so they are copied
+	// into one allocation of exactly their size (a frame is padded to
+	// whole 4 KiB blocks, most of it padding). The ops' own memory is
+	// released now (the caller may reuse it once called back).
 	j := s.jnl
-	size := frameHeaderLen + binary.MaxVarintLen64
-	for _, e := range recs {
-		size += 1 + 2*binary.MaxVarintLen64 + len(e.kind) + len(e.id)
-		if !e.del {
-			size += 2*binary.MaxVarintLen64 + len(e.value) + 4 + 1
-			for name, key := range e.index {
-				size += 2*binary.MaxVarintLen64 + len(name) + len(key)
-			}
-		}
+	if cap(j.buf) > maxArena {
+		j.buf = nil // not kept after an outsized batch
 	}
-	j.buf = appendUnsealedFrame(make([]byte, 0, int(frameSpan(size))), j.next, recs)
+	j.buf = appendUnsealedFrame(j.buf[:0], j.next, recs)
+	keep := 0
 	for _, e := range recs {
+		keep += len(e.enc)
+	}
+	own := make([]byte, 0, keep)
+	for _, e := range recs {
+		if !e.del {
+			at := len(own)
+			own = append(own, e.enc...)
+			e.enc = own[at:len(own):len(own)]
+		}
 		e.value, e.index = nil, nil
 	}
 	span := int64(len(j.buf))

@@ -97,8 +97,9 @@ type journal struct {
 	// kickOff is the offset at which the committer last asked for a
 	// checkpoint because of the journal's fill (or the cycle's start).
 	kickOff int64
-	// buf is the last frame written. Each frame gets a new buffer: the
-	// overlay points into it until a checkpoint has applied its records.
+	// buf holds the frame being written, padded to its span; the committer
+	// reuses it from one frame to the next (the records the overlay keeps
+	// are copied out of it, see commitJournal).
 	buf []byte
 }
 
@@ -116,8 +117,10 @@ type jrec struct {
 	// frame (the caller may reuse them once it is called back).
 	value []byte
 	index map[string]string
-	// enc is the encoded record (put), inside its frame's buffer: what the
-	// overlay reads and the checkpoint stores.
+	// enc is the encoded record (put): what the overlay reads and the
+	// checkpoint stores. appendUnsealedFrame points it into the frame;
+	// commitJournal gives it memory of its own before the frame's buffer
+	// is reused.
 	enc []byte
 	// lsn is the frame that holds the change (set when published).
 	lsn uint64
