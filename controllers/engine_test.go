@@ -40,19 +40,7 @@ import (
 // Reference: DESIGN §5 (engine and reconciler split), RFC 8921 §11.4.
 func TestEngineRecordsAndWakes(t *testing.T) {
 	t.Parallel()
-	e, err := NewEngine(EngineConfig{InboxLimit: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Start: %v", err)
-		}
-	})
+	e := startEngine(t, EngineConfig{InboxLimit: 2})
 
 	qo := types.NamespacedName{Namespace: "ns", Name: "qo"}
 	e.Watch("srv", "co-1", qo)
@@ -162,19 +150,8 @@ func TestEngineRetransmissionRedialsSilentAssociation(t *testing.T) {
 			srv := clienttest.NewServer(t, p.ServerConfig())
 			clk := cpnptest.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			metrics := &client.Metrics{}
-			e, err := NewEngine(EngineConfig{Mux: client.MuxConfig{Clock: clk, Metrics: metrics}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- e.Start(ctx) }()
-			t.Cleanup(func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("Start: %v", err)
-				}
-			})
+			e := startEngine(t, EngineConfig{Mux: client.MuxConfig{Clock: clk, Metrics: metrics}})
+			ctx := context.Background()
 			sc := client.ServerConfig{Address: srv.Addr(), ServerName: clienttest.ServerName, RootCAs: p.Pool, Certificate: p.ClientCertificate()}
 			if err := e.EnsureServer("s", sc, "fp"); err != nil {
 				t.Fatal(err)
@@ -240,4 +217,23 @@ func TestEngineConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startEngine creates an Engine with cfg and runs it until the test ends.
+func startEngine(t *testing.T, cfg EngineConfig) *Engine {
+	t.Helper()
+	e, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Start: %v", err)
+		}
+	})
+	return e
 }

@@ -137,19 +137,7 @@ func TestEngineRetransmissionsAndRoundTrip(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
 	clk := cpnptest.NewFakeClock(t0)
-	e, err := NewEngine(EngineConfig{Mux: client.MuxConfig{Clock: clk}, SendTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Start: %v", err)
-		}
-	})
+	e := startEngine(t, EngineConfig{Mux: client.MuxConfig{Clock: clk}, SendTimeout: 10 * time.Second})
 	// A server name unique to this test: the metrics are process-wide.
 	server := "Provider/metrics-unit/wan"
 	conn := newMemConn()
