@@ -235,23 +235,36 @@ func TestChildOrderRetransmissionRedialsUpstream(t *testing.T) {
 	n := c.newOrder()
 	quoteViaChild(t, n, 300, 300, nil) // A's own answers: B is not involved yet
 	waitFor(t, "the child QUOTATION to be lost", func() bool { return lost() >= 1 })
-	// The first retransmission is lost too: it marks the association.
-	for before := lost(); lost() == before; {
-		ch.a.clk.Advance(time.Second)
-		waitFor(t, "a retransmission", func() bool { return lost() > before || ch.a.clk.HasWaiters() })
+	// stepUntil moves A's clock on a second at a time, giving the
+	// engine's sends (real time) up to half a second after each step,
+	// until cond holds; the child's retransmissions (1 s, then 2 s, then
+	// 4 s later, §11.4) are thus triggered one at a time.
+	stepUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for range 20 {
+			ch.a.clk.Advance(time.Second)
+			for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); {
+				if cond() {
+					return
+				}
+				time.Sleep(5 * time.Millisecond) // polling interval
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
 	}
+	// The first retransmission is lost too: it marks the association.
+	before := lost()
+	stepUntil("the first retransmission", func() bool { return lost() > before })
 	if d := muxMetrics.Snapshot().Dials; d != 1 {
 		t.Fatalf("dials before StaleAfter: got %d, want 1", d)
 	}
 	muxClk.Advance(cpnpclient.DefaultStaleAfter)
 	relay.Resume()
 	// The next retransmission re-dials and gets through.
+	stepUntil("the re-dial", func() bool { return muxMetrics.Snapshot().Dials == 2 })
 	waitFor(t, "A's offer after the re-dial", func() bool {
-		if d := ch.a.order(n.poid); d.Child != nil && d.Child.State == string(fsm.ClientCompleted) {
-			return true
-		}
-		ch.a.clk.Advance(time.Second)
-		return false
+		d := ch.a.order(n.poid)
+		return d.Child != nil && d.Child.State == string(fsm.ClientCompleted)
 	})
 	n.expectOffer()
 	if d := muxMetrics.Snapshot().Dials; d != 2 {
