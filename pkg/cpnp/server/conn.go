@@ -102,11 +102,17 @@ func (p *peerConn) enqueue(m wire.Message) bool {
 		p.sent.sentMsg(m)
 	}
 	p.mu.Unlock()
+	notify(p.wake)
+	return true
+}
+
+// notify wakes the goroutine that waits on ch, a channel of capacity 1,
+// without blocking: a wake-up already pending covers this one.
+func notify(ch chan<- struct{}) {
 	select {
-	case p.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // take returns the queued messages and empties the queue; the writer gives

@@ -645,15 +645,7 @@ func (s *Server) awaitCommit(dep uint64) {
 	now := s.commitErr != nil || s.committed >= dep
 	s.commitMu.Unlock()
 	if now {
-		s.wakeCommits()
-	}
-}
-
-// wakeCommits makes the loop run onCommits.
-func (s *Server) wakeCommits() {
-	select {
-	case s.commitWake <- struct{}{}:
-	default:
+		notify(s.commitWake)
 	}
 }
 
@@ -691,6 +683,5 @@ func (s *Server) deliver(p *peerConn, msg wire.Message) {
 	}
 	if !p.enqueue(msg) {
 		s.m.drop(dropSendQueueFull)
-		return
 	}
 }

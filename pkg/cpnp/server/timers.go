@@ -149,12 +149,7 @@ func (s *Server) armTimer() {
 }
 
 // wakeTimer runs in the clock's goroutine: it only wakes the loop.
-func (s *Server) wakeTimer() {
-	select {
-	case s.timerWake <- struct{}{}:
-	default:
-	}
-}
+func (s *Server) wakeTimer() { notify(s.timerWake) }
 
 // onTimers steps every order whose deadline has passed.
 func (s *Server) onTimers() {

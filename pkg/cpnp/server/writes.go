@@ -65,12 +65,7 @@ func (s *Server) markDirty(e *entry) {
 }
 
 // wakeFlush runs in the clock's goroutine: it only wakes the loop.
-func (s *Server) wakeFlush() {
-	select {
-	case s.flushWake <- struct{}{}:
-	default:
-	}
-}
+func (s *Server) wakeFlush() { notify(s.flushWake) }
 
 // onFlush commits the deferred writes that no other write took along.
 func (s *Server) onFlush() {
@@ -223,7 +218,7 @@ func (w *orderWrite) committed(err error) {
 	wake := s.loopWaits || orphaned || s.commitErr != nil
 	s.commitMu.Unlock()
 	if wake {
-		s.wakeCommits()
+		notify(s.commitWake)
 	}
 }
 
