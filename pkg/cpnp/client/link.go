@@ -167,21 +167,14 @@ func (l *link) run() {
 	}
 }
 
-// borrowingConn is a transport.Conn that can lend a message in its read
-// buffer instead of copying it (DTLS associations do), valid until its next
-// read.
-type borrowingConn interface {
-	ReadMessageBorrowed(ctx context.Context) ([]byte, error)
-}
-
 // read hands every message of c to the Mux until the association ends or
 // the link stops; it reports whether any message arrived and why it ended.
-// A connection that lends its messages (borrowingConn) saves a copy of
-// each: Mux.deliver decodes the message before the next read and keeps no
-// reference to it (wire.Decode copies what it keeps).
+// A connection that lends its messages (transport.BorrowingConn) saves a
+// copy of each: Mux.deliver decodes the message before the next read and
+// keeps no reference to it (wire.Decode copies what it keeps).
 func (l *link) read(c transport.Conn) (delivered bool, cause error) {
 	read := c.ReadMessage
-	if bc, ok := c.(borrowingConn); ok {
+	if bc, ok := c.(transport.BorrowingConn); ok {
 		read = bc.ReadMessageBorrowed
 	}
 	for {
