@@ -369,7 +369,7 @@ func (r *AgreementReconciler) withdraw(ctx context.Context, agr *v1alpha1.Agreem
 		if !ok {
 			continue
 		}
-		if err := r.Engine.sendAction(ctx, res.Server, s); err != nil {
+		if err := r.Engine.Send(ctx, res.Server, s); err != nil {
 			// The message is in status; RETRANS_TIMER re-sends it (§11.4).
 			log.Error(err, "Failed to send message", "method", s.Msg.Method.String(),
 				"customerOrderID", s.Msg.CustomerOrderID, "transactionID", s.Msg.TransactionID, "seq", s.Msg.Seq)

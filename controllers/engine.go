@@ -408,43 +408,30 @@ func (e *Engine) Consume(server, customerOrderID string, n int) {
 	e.inbox[k] = append(q[:0:0], q[n:]...)
 }
 
-// Send sends msg to server, waiting at most SendTimeout for the association.
+// Send sends what a state machine's Send action asks for to server,
+// waiting at most SendTimeout for the association. A retransmission (the
+// action says so, or the engine saw the same message sent before; RFC 8921
+// §11.4) goes out with client.Mux.Retransmit, which re-dials an
+// association that stayed silent since an earlier retransmission
+// MuxConfig.StaleAfter ago (the server probably lost it: DTLS has no
+// keep-alive).
 //
 // For a negotiation routed by Watch or WatchAgreement, the engine also
 // feeds the operator's metrics: a message whose TRANSACTION_ID,
 // SEQUENCE_NUMBER and method were already sent counts as a retransmission
-// (cpnp_operator_retransmissions_total, RFC 8921 §11.4), and the first
-// send of a request starts the round trip that the first message of the
-// same transaction from the server ends (cpnp_operator_round_trip_seconds,
-// §8.4). A failed send is not remembered.
-func (e *Engine) Send(ctx context.Context, server string, msg wire.Message) error {
-	return e.send(ctx, server, msg, false)
-}
-
-// Retransmit is Send for a retransmission (fsm.Send with Retransmission
-// set, RFC 8921 §11.4): it goes out with client.Mux.Retransmit, which
-// re-dials an association that stayed silent since an earlier
-// retransmission MuxConfig.StaleAfter ago (the server probably lost it:
-// DTLS has no keep-alive). Send does the same for a message it has seen
-// sent before.
-func (e *Engine) Retransmit(ctx context.Context, server string, msg wire.Message) error {
-	return e.send(ctx, server, msg, true)
-}
-
-// sendAction sends what a state machine's Send action asks for, as a
-// retransmission when it is one.
-func (e *Engine) sendAction(ctx context.Context, server string, s fsm.Send) error {
-	return e.send(ctx, server, s.Msg, s.Retransmission)
-}
-
-func (e *Engine) send(ctx context.Context, server string, msg wire.Message, retransmission bool) error {
+// (cpnp_operator_retransmissions_total), and the first send of a request
+// starts the round trip that the first message of the same transaction
+// from the server ends (cpnp_operator_round_trip_seconds, §8.4). A failed
+// send is not remembered.
+func (e *Engine) Send(ctx context.Context, server string, s fsm.Send) error {
+	msg := s.Msg
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
 	defer cancel()
 	k := routeKey{server, msg.CustomerOrderID}
 	key := sendKey{msg.TransactionID, msg.Seq, msg.Method}
 	again, noted := e.noteSend(k, key)
 	send := e.mux.Send
-	if retransmission || again {
+	if s.Retransmission || again {
 		send = e.mux.Retransmit
 	}
 	if err := send(ctx, server, msg); err != nil {

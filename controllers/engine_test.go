@@ -115,14 +115,14 @@ func TestEngineServers(t *testing.T) {
 	if err := e.EnsureServer("bad", client.ServerConfig{}, "x"); !errors.Is(err, client.ErrInvalidConfig) {
 		t.Errorf("invalid config: got %v, want ErrInvalidConfig", err)
 	}
-	err = e.Send(context.Background(), "unknown", wire.Message{})
+	err = e.Send(context.Background(), "unknown", fsm.Send{})
 	if err == nil {
 		t.Error("send to an unknown server: got nil, want an error")
 	}
 }
 
 // TestEngineRetransmissionRedialsSilentAssociation: a retransmission
-// (fsm.Send with Retransmission set, through sendAction; or, for a watched
+// (fsm.Send with Retransmission set; or, for a watched
 // negotiation, the same message sent again) goes out with
 // client.Mux.Retransmit, so once an earlier retransmission has been
 // unanswered for MuxConfig.StaleAfter the association is re-dialled (the
@@ -137,10 +137,10 @@ func TestEngineRetransmissionRedialsSilentAssociation(t *testing.T) {
 		retransmitBy func(e *Engine, ctx context.Context) error
 	}{
 		"fsm.Send marked Retransmission": {retransmitBy: func(e *Engine, ctx context.Context) error {
-			return e.sendAction(ctx, "s", fsm.Send{Msg: q, Retransmission: true})
+			return e.Send(ctx, "s", fsm.Send{Msg: q, Retransmission: true})
 		}},
 		"watched negotiation, same message again": {watch: true, retransmitBy: func(e *Engine, ctx context.Context) error {
-			return e.Send(ctx, "s", q)
+			return e.Send(ctx, "s", fsm.Send{Msg: q})
 		}},
 	}
 	for name, tt := range tests {
@@ -161,7 +161,7 @@ func TestEngineRetransmissionRedialsSilentAssociation(t *testing.T) {
 			}
 			sctx, scancel := context.WithTimeout(ctx, clienttest.Wait)
 			defer scancel()
-			if err := e.Send(sctx, "s", q); err != nil {
+			if err := e.Send(sctx, "s", fsm.Send{Msg: q}); err != nil {
 				t.Fatalf("first send: %v", err)
 			}
 			first := srv.Expect(t, wire.MethodQuotation)

@@ -38,6 +38,7 @@ import (
 	v1alpha1 "github.com/cpnp-dev/cpnp-operator/api/v1alpha1"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/client"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/cpnptest"
+	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/fsm"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/transport"
 	"github.com/cpnp-dev/cpnp-operator/pkg/cpnp/wire"
 )
@@ -158,7 +159,7 @@ func TestEngineRetransmissionsAndRoundTrip(t *testing.T) {
 
 	send := func(m wire.Message) {
 		t.Helper()
-		if err := e.Send(context.Background(), server, m); err != nil {
+		if err := e.Send(context.Background(), server, fsm.Send{Msg: m}); err != nil {
 			t.Fatalf("Send %s: %v", m.Method, err)
 		}
 	}
@@ -366,7 +367,7 @@ func TestEngineCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := e.Send(context.Background(), "s", wire.Example(wire.MethodQuotation)); err != nil {
+		if err := e.Send(context.Background(), "s", fsm.Send{Msg: wire.Example(wire.MethodQuotation)}); err != nil {
 			t.Fatal(err)
 		}
 	}

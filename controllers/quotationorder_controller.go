@@ -419,7 +419,7 @@ func (r *QuotationOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			if !ok {
 				continue
 			}
-			if err := r.Engine.sendAction(ctx, n.server, s); err != nil {
+			if err := r.Engine.Send(ctx, n.server, s); err != nil {
 				// The message is in status; RETRANS_TIMER re-sends it (§11.4).
 				log.Error(err, "Failed to send message", "method", s.Msg.Method.String(),
 					"customerOrderID", s.Msg.CustomerOrderID, "transactionID", s.Msg.TransactionID, "seq", s.Msg.Seq)
