@@ -127,7 +127,7 @@ type childInbound struct {
 // association is down; the loop never does).
 type upstreams struct {
 	mux    *client.Mux
-	queues map[string]chan upstreamSend
+	queues map[string]chan fsm.SendChild
 	in     chan childInbound
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -152,7 +152,7 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 	}
 	u := &upstreams{
 		mux:    mux,
-		queues: make(map[string]chan upstreamSend, len(s.cfg.Upstreams)),
+		queues: make(map[string]chan fsm.SendChild, len(s.cfg.Upstreams)),
 		in:     make(chan childInbound, childInboxSize),
 	}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
@@ -161,7 +161,7 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 			u.close()
 			return nil, fmt.Errorf("upstream %q: %w", name, err)
 		}
-		q := make(chan upstreamSend, childQueueSize)
+		q := make(chan fsm.SendChild, childQueueSize)
 		u.queues[name] = q
 		u.wg.Add(1)
 		go func() {
@@ -173,15 +173,15 @@ func (s *Server) newUpstreams() (*upstreams, error) {
 }
 
 // writeUpstream writes the messages queued for one upstream, in order.
-func (s *Server) writeUpstream(u *upstreams, name string, q <-chan upstreamSend) {
+func (s *Server) writeUpstream(u *upstreams, name string, q <-chan fsm.SendChild) {
 	for {
 		select {
 		case <-u.ctx.Done():
 			return
-		case us := <-q:
-			msg := us.msg
+		case sc := <-q:
+			msg := sc.Msg
 			send := u.mux.Send
-			if us.retransmission {
+			if sc.Retransmission {
 				// Re-dials an association gone silent (§11.4,
 				// client.MuxConfig.StaleAfter): the upstream may have
 				// restarted.
@@ -521,9 +521,8 @@ func (s *Server) sendChild(e *entry, sc fsm.SendChild, dep uint64) {
 		s.m.drop(dropStoreFailed)
 		return
 	}
-	us := upstreamSend{msg: sc.Msg, retransmission: sc.Retransmission}
 	if len(e.queue) == 0 && s.durable(dep) {
-		s.deliverChild(sc.Upstream, us)
+		s.deliverChild(sc)
 		return
 	}
 	e.queue = append(e.queue, queuedSend{dep: dep, msg: sc.Msg, upstream: sc.Upstream, retransmission: sc.Retransmission})
@@ -534,23 +533,17 @@ func (s *Server) sendChild(e *entry, sc fsm.SendChild, dep uint64) {
 // deliverQueued delivers a send that waited for its write.
 func (s *Server) deliverQueued(q queuedSend) {
 	if q.upstream != "" {
-		s.deliverChild(q.upstream, upstreamSend{msg: q.msg, retransmission: q.retransmission})
+		s.deliverChild(fsm.SendChild{Upstream: q.upstream, Msg: q.msg, Retransmission: q.retransmission})
 		return
 	}
 	s.deliver(q.pc, q.msg)
 }
 
-// upstreamSend is a child-order message on its way to an upstream's
-// writer; a retransmission goes out with client.Mux.Retransmit.
-type upstreamSend struct {
-	msg            wire.Message
-	retransmission bool
-}
-
-// deliverChild queues us for the upstream's writer without blocking.
-func (s *Server) deliverChild(upstream string, us upstreamSend) {
-	msg := us.msg
-	var q chan upstreamSend
+// deliverChild queues sc for its upstream's writer without blocking; the
+// writer sends a retransmission with client.Mux.Retransmit.
+func (s *Server) deliverChild(sc fsm.SendChild) {
+	upstream, msg := sc.Upstream, sc.Msg
+	var q chan fsm.SendChild
 	if s.up != nil {
 		q = s.up.queues[upstream]
 	}
@@ -561,7 +554,7 @@ func (s *Server) deliverChild(upstream string, us upstreamSend) {
 		return
 	}
 	select {
-	case q <- us:
+	case q <- sc:
 		if v := s.log.V(4); v.Enabled() {
 			v.Info("Sent message upstream", keyUpstream, upstream, "method", msg.Method.String(), "seq", msg.Seq,
 				keyTransactionID, msg.TransactionID, keyChildOrderID, msg.CustomerOrderID)
