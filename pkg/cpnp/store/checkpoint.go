@@ -157,6 +157,7 @@ func (s *Store) openJournal() error {
 	} else if s.jnl, err = reopenJournal(jpath, rc.size, rc.slot, rc.last+1); err != nil {
 		return fmt.Errorf("open journal %s: %w", jpath, err)
 	}
+	s.jnl.openWriter()
 	s.overlay = make(map[string]*jrec)
 	s.batchView = make(map[string]*jrec)
 	s.ckKick = make(chan struct{}, 1)
@@ -308,7 +309,7 @@ func (s *Store) commitJournal(batch []*request, errs []error) {
 			return
 		}
 	}
-	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+	if err := j.writeFrame(); err != nil {
 		s.fail(batch, errs, fmt.Errorf("write journal: %w", err))
 		return
 	}

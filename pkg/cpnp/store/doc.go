@@ -109,10 +109,16 @@ limitations under the License.
 // evaluates each op against the current state to its final physical
 // record (revision, value, index keys), writes the batch as one frame and
 // fdatasyncs it, publishes the records to an in-memory overlay, then calls
-// the done callbacks. The overlay holds the records' encoded form in the
-// frame's own buffer, never the caller's Value or Index, which the caller
-// may reuse once called back. A checkpointer goroutine applies the overlay
-// to bbolt every Options.CheckpointInterval (default 100 ms; sooner when
+// the done callbacks. On Linux, where the file system allows it (ext4,
+// xfs; not tmpfs), frames are written with direct I/O (O_DIRECT, 4
+// KiB-aligned), so that the fdatasync has only the device's cache to
+// flush; otherwise, and after a direct write the kernel refused with
+// EINVAL, through the page cache. Durability is the same either way: a
+// commit is acknowledged only after the fdatasync. The overlay holds the
+// records' encoded form in one allocation of their exact size per frame,
+// never the reused frame buffer nor the caller's Value or Index, which the
+// caller may reuse once called back. A checkpointer goroutine applies the overlay
+// to bbolt every Options.CheckpointInterval (default 1 s; sooner when
 // 4096 records wait or half the journal was written) in synced
 // transactions of at most MaxBatchOps records, the last of which records
 // the applied LSN in the meta bucket, and drops what it applied from the
