@@ -153,6 +153,10 @@ END {
 		printf "  server alone (wire-level client, no client engine): %.0f negotiations/s, ratio %.3f; p50 %.3f ms, p99 %.3f ms, p99 ratio %.2f\n", \
 			v["negotiation-wire|negotiations/s"], r, v["negotiation-wire-latency|p50-ms"], v["negotiation-wire-latency|p99-ms"], q
 	}
+	if (measured("commit-latency|p50-ms")) {
+		printf "  disk        one durable commit alone (journal write + fdatasync): p50 %.3f ms, p99 %.3f ms; a negotiation waits for two in sequence (DESIGN §4): 2 x p50 = %.2f x the echo p99\n", \
+			v["commit-latency|p50-ms"], v["commit-latency|p99-ms"], 2 * v["commit-latency|p50-ms"] / v["echo-latency|p99-ms"]
+	}
 	if (!measured("handshake|handshakes/s") || !measured("handshake-flood|handshakes/s")) print "  handshakes  not measured in this run"
 	else {
 	r = v["handshake-flood|handshakes/s"] / v["handshake|handshakes/s"]
